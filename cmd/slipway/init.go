@@ -1,0 +1,119 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipwayhq/slipway/platform/app"
+)
+
+type initOptions struct {
+	force bool
+	print bool
+}
+
+func newInitCmd(g *globals) *cobra.Command {
+	o := &initOptions{}
+	c := &cobra.Command{
+		Use:   "init",
+		Short: "Detect the app's inputs and write slipway.yaml",
+		Long: `Read the Procfile, app.json, heroku.yml and .env files, say what was found, and
+write slipway.yaml with the app name, image repository, process settings and the
+staging and production environments. Every field of slipway.yaml is optional: edit it
+to add domains, health checks, sizes and autoscaling.`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runInit(g, o) },
+	}
+	c.Flags().BoolVarP(&o.force, "force", "f", false, "overwrite an existing slipway.yaml")
+	c.Flags().BoolVar(&o.print, "print", false, "print slipway.yaml to stdout instead of writing it")
+	return c
+}
+
+func runInit(g *globals, o *initOptions) error {
+	path := filepath.Join(g.dir, app.ManifestFile)
+	if _, err := os.Stat(path); err == nil && !o.force && !o.print {
+		return fmt.Errorf("%s already exists; use --force to overwrite it (or --print to see what init would write)", path)
+	}
+	a, err := app.Load(g.dir, app.Options{Name: g.app})
+	if err != nil {
+		return err
+	}
+	for _, w := range a.Warnings {
+		g.warn(w.String())
+	}
+	data, err := app.InitManifest(a)
+	if err != nil {
+		return err
+	}
+	if o.print {
+		_, err := g.streams.Out.Write(data)
+		return err
+	}
+	describe(g, a)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	fmt.Fprintf(g.streams.Out, "wrote %s\n", path)
+	return nil
+}
+
+// describe tells what init found, on stderr (stdout carries only the result).
+func describe(g *globals, a *app.App) {
+	w := g.streams.Err
+	fmt.Fprintf(w, "app %s (from %s)\n", a.Name, strings.Join(a.Sources, ", "))
+	if lang := app.DetectLanguage(a.Dir); lang != "" {
+		fmt.Fprintf(w, "  language:  %s\n", lang)
+	}
+	if a.Release != nil {
+		fmt.Fprintf(w, "  release:   %s  (%s)\n", a.Release.Command, a.Release.Source)
+	}
+	for _, p := range a.Processes {
+		extra := []string{fmt.Sprintf("×%d", p.Replicas)}
+		if p.Port != 0 {
+			extra = append(extra, fmt.Sprintf("port %d", p.Port))
+		}
+		if p.Routed {
+			extra = append(extra, "routed")
+		}
+		if p.Singleton {
+			extra = append(extra, "singleton")
+		}
+		fmt.Fprintf(w, "  %-10s %s  (%s; %s)\n", p.Name+":", p.Command, p.Source, strings.Join(extra, ", "))
+	}
+	for _, c := range a.Cron {
+		fmt.Fprintf(w, "  cron:      %s  %s\n", c.Schedule, c.Command)
+	}
+	if len(a.Vars) > 0 {
+		names := make([]string, 0, len(a.Vars))
+		for n := range a.Vars {
+			names = append(names, n)
+		}
+		fmt.Fprintf(w, "  config:    %d vars declared in app.json/heroku.yml\n", len(names))
+	}
+	for _, f := range []string{".env"} {
+		if _, err := os.Stat(filepath.Join(a.Dir, f)); err == nil {
+			fmt.Fprintf(w, "  env file:  %s (local runs)\n", f)
+		}
+	}
+	for _, n := range a.EnvironmentNames() {
+		e := a.Environments[n]
+		state := "not found yet"
+		if _, err := os.Stat(filepath.Join(a.Dir, e.EnvFile)); err == nil {
+			state = "found"
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			state = err.Error()
+		}
+		fmt.Fprintf(w, "  %-10s namespace %s, env file %s (%s)\n", n+":", e.Namespace, e.EnvFile, state)
+	}
+	if a.Build.Dockerfile != "" {
+		fmt.Fprintf(w, "  build:     %s\n", a.Build.Dockerfile)
+	} else if _, err := os.Stat(filepath.Join(a.Dir, "Dockerfile")); err == nil {
+		fmt.Fprintf(w, "  build:     Dockerfile\n")
+	}
+}

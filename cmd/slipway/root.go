@@ -1,0 +1,134 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes, documented in `slipway --help`.
+const (
+	exitOK    = 0
+	exitError = 1 // the command failed: bad input, a failed operation
+	exitUsage = 2 // the command line was wrong
+)
+
+// Streams are the command's input and output. Results go to Out, progress and warnings
+// to Err; a terminal changes decoration (colour), never content.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// ErrTTY tells whether Err is a terminal (colour allowed).
+	ErrTTY bool
+	// Getenv reads the environment (NO_COLOR).
+	Getenv func(string) string
+}
+
+func defaultStreams() *Streams {
+	return &Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrTTY: term.IsTerminal(int(os.Stderr.Fd())), Getenv: os.Getenv}
+}
+
+// globals are the flags every command takes.
+type globals struct {
+	dir        string
+	app        string
+	env        string
+	kubeconfig string
+	context    string
+	noColor    bool
+	streams    *Streams
+}
+
+func (g *globals) color() bool {
+	return g.streams.ErrTTY && !g.noColor && g.streams.Getenv("NO_COLOR") == ""
+}
+
+// warn prints a warning line on stderr.
+func (g *globals) warn(msg string) {
+	prefix := "warning:"
+	if g.color() {
+		prefix = "\x1b[33mwarning:\x1b[0m"
+	}
+	fmt.Fprintln(g.streams.Err, prefix, msg)
+}
+
+// usageError marks errors in the command line itself (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func newRoot(s *Streams) *cobra.Command {
+	g := &globals{streams: s}
+	root := &cobra.Command{
+		Use:   "slipway",
+		Short: "Heroku-style apps on Kubernetes",
+		Long: `Slipway runs a repository kept the Heroku way (Procfile, .env, app.json, heroku.yml)
+on Kubernetes: it generates a real Helm chart with a Deployment per process type and deploys it.
+
+Results go to stdout, progress and warnings to stderr.
+Exit codes: 0 success, 1 the command failed, 2 the command line was wrong.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVarP(&g.dir, "dir", "C", ".", "the app's directory")
+	pf.StringVarP(&g.app, "app", "a", "", "the app name (default: slipway.yaml's name, app.json's, or the directory's)")
+	pf.StringVarP(&g.env, "env", "e", "", "the environment (staging, production, …)")
+	pf.StringVar(&g.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	pf.StringVar(&g.context, "context", "", "the kubeconfig context (default: the environment's, else the current one)")
+	pf.BoolVar(&g.noColor, "no-color", false, "no colour in output (also NO_COLOR=1)")
+
+	root.AddCommand(newInitCmd(g), newChartCmd(g), newVersionCmd(g))
+	return root
+}
+
+// Main runs slipway with args and returns the exit code.
+func Main(args []string, s *Streams) int {
+	root := newRoot(s)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	msg := err.Error()
+	var ue usageError
+	code := exitError
+	if errors.As(err, &ue) || isCobraUsage(msg) {
+		code = exitUsage
+		if !strings.Contains(msg, "--help") {
+			msg += "\nRun 'slipway --help' for usage."
+		}
+	}
+	fmt.Fprintln(s.Err, "error:", msg)
+	return code
+}
+
+// isCobraUsage recognises the argument errors cobra returns without a hook.
+func isCobraUsage(msg string) bool {
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand flag", "invalid argument"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// exactArgs is cobra.ExactArgs with a usage error.
+func noArgs(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q\nRun '%s --help' for usage.", c.CommandPath(), strings.Join(args, " "), c.CommandPath())}
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Config is a resolved set of config vars and where each came from.
+type Config struct {
+	Vars map[string]string
+	// Origin says where each var's value came from ("app.json", ".env.staging").
+	Origin map[string]string
+	// Missing are required vars with no value.
+	Missing []Var
+	// Generated are vars whose value was generated (generator: "secret").
+	Generated []string
+}
+
+// ConfigOptions controls ResolveConfig.
+type ConfigOptions struct {
+	// EnvFiles are read in order, later files winning; a missing file is skipped unless
+	// it was named explicitly (Explicit).
+	EnvFiles []string
+	Explicit bool
+	// Generate makes values for generator: "secret" vars that have none; nil leaves them
+	// unset (the deployer generates them once and keeps them in the cluster).
+	Generate func() (string, error)
+}
+
+// EnvironmentConfig returns the options for an environment's env file.
+func (a *App) EnvironmentConfig(env string) (ConfigOptions, error) {
+	e, ok := a.Environments[env]
+	if !ok {
+		return ConfigOptions{}, fmt.Errorf("unknown environment %q (known: %s)", env, strings.Join(a.EnvironmentNames(), ", "))
+	}
+	return ConfigOptions{EnvFiles: []string{e.EnvFile}}, nil
+}
+
+// ResolveConfig merges app.json's defaults with the env files. Values set in the cluster
+// (slipway config set) win over both; the deployer merges those on top.
+func (a *App) ResolveConfig(opts ConfigOptions) (*Config, error) {
+	c := &Config{Vars: map[string]string{}, Origin: map[string]string{}}
+	for _, name := range sortedKeys(a.Vars) {
+		v := a.Vars[name]
+		if v.HasValue {
+			c.Vars[name], c.Origin[name] = v.Value, AppJSONFile
+		}
+	}
+	for _, f := range opts.EnvFiles {
+		ef, err := ReadEnvFile(envFilePath(a.Dir, f), f)
+		if err != nil {
+			if !opts.Explicit && errors.Is(unwrapNotExist(envFilePath(a.Dir, f)), fs.ErrNotExist) {
+				continue
+			}
+			return nil, err
+		}
+		for k, v := range ef.Vars {
+			c.Vars[k], c.Origin[k] = v, f
+		}
+	}
+	for _, name := range sortedKeys(a.Vars) {
+		v := a.Vars[name]
+		if _, set := c.Vars[name]; set {
+			continue
+		}
+		if v.Generate && opts.Generate != nil {
+			val, err := opts.Generate()
+			if err != nil {
+				return nil, fmt.Errorf("generate %s: %w", name, err)
+			}
+			c.Vars[name], c.Origin[name] = val, "generated"
+			c.Generated = append(c.Generated, name)
+			continue
+		}
+		if v.Required && !v.Generate {
+			c.Missing = append(c.Missing, v)
+		}
+	}
+	return c, nil
+}
+
+func unwrapNotExist(path string) error {
+	_, err := os.Stat(path)
+	return err
+}
+
+// MissingError explains which required vars have no value and where to set them.
+func (c *Config) MissingError(where string) error {
+	if len(c.Missing) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	names := make([]string, len(c.Missing))
+	for i, v := range c.Missing {
+		names[i] = v.Name
+	}
+	sort.Strings(names)
+	fmt.Fprintf(&b, "%s: required config var", AppJSONFile)
+	if len(names) > 1 {
+		b.WriteString("s")
+	}
+	fmt.Fprintf(&b, " %s not set\n  hint: %s", strings.Join(names, ", "), where)
+	return errors.New(b.String())
+}
+
+// Keys returns the var names, sorted.
+func (c *Config) Keys() []string { return sortedKeys(c.Vars) }
+
+// WriteMasked writes NAME=value lines with values masked, for listings.
+func (c *Config) WriteMasked(w io.Writer) error {
+	for _, k := range c.Keys() {
+		if _, err := fmt.Fprintf(w, "%s=%s\n", k, Mask(c.Vars[k])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Mask hides a config value: only its length class shows.
+func Mask(v string) string {
+	if v == "" {
+		return ""
+	}
+	return "********"
+}

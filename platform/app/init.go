@@ -1,0 +1,59 @@
+package app
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// InitManifest returns the slipway.yaml `slipway init` writes for a: the detected name,
+// image repository, the ports of serving processes and the environments.
+func InitManifest(a *App) ([]byte, error) {
+	m := Manifest{Name: a.Name, Image: ManifestImage{Repository: a.Image.Repository, PullSecrets: a.Image.PullSecrets}, Processes: map[string]ProcessSettings{}, Environments: map[string]ManifestEnvironment{}}
+	for _, p := range a.Processes {
+		s := ProcessSettings{}
+		if p.Port != 0 {
+			port := p.Port
+			s.Port = &port
+		}
+		if p.Singleton {
+			t := true
+			s.Singleton = &t
+		}
+		if s != (ProcessSettings{}) {
+			m.Processes[p.Name] = s
+		}
+	}
+	for _, n := range a.EnvironmentNames() {
+		e := a.Environments[n]
+		m.Environments[n] = ManifestEnvironment{Namespace: e.Namespace, EnvFile: e.EnvFile, Context: e.Context, Domain: e.Domain}
+	}
+	var b bytes.Buffer
+	b.WriteString("# slipway.yaml: what only a platform knows about this app. Every field is optional;\n")
+	b.WriteString("# the README lists them all (healthcheck, size, resources, autoscale, domain, tls, …).\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", ManifestFile, err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// DetectLanguage names the app's language the way buildpacks detect it, or "".
+func DetectLanguage(dir string) string {
+	for _, c := range []struct{ file, lang string }{
+		{"package.json", "Node.js"}, {"requirements.txt", "Python"}, {"pyproject.toml", "Python"}, {"Pipfile", "Python"},
+		{"Gemfile", "Ruby"}, {"go.mod", "Go"}, {"composer.json", "PHP"}, {"pom.xml", "Java"}, {"build.gradle", "Java"},
+	} {
+		if _, err := os.Stat(filepath.Join(dir, c.file)); err == nil {
+			return c.lang
+		}
+	}
+	return ""
+}

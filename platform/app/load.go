@@ -1,0 +1,640 @@
+package app
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/slipwayhq/slipway/procfile"
+)
+
+// Defaults Slipway applies where the inputs say nothing.
+const (
+	DefaultPort          = 5000
+	DefaultGracePeriod   = 30 // Heroku's SIGTERM→SIGKILL
+	DefaultReleaseTimout = 900
+	DefaultAutoscaleCPU  = 80
+	// MaxNameLength keeps "<app>-<process>" within Kubernetes' 63 and Helm's 53 for releases.
+	MaxNameLength = 53
+)
+
+// Options controls Load.
+type Options struct {
+	// Environment applies that environment's overrides from slipway.yaml; empty for none.
+	Environment string
+	// Name overrides the app name.
+	Name string
+}
+
+// ProcfileFile is the Procfile's name.
+const ProcfileFile = "Procfile"
+
+// Load reads the app in dir. Errors are located (file:line or file: field) and mean the
+// inputs are wrong; Load changes nothing anywhere.
+func Load(dir string, opts Options) (*App, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load app: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("load app: %s is not a directory", dir)
+	}
+	a := &App{Dir: dir, Vars: map[string]Var{}, Environments: map[string]Environment{}, Build: Build{Args: map[string]string{}}}
+
+	man, manRoot, err := readManifest(a, dir)
+	if err != nil {
+		return nil, err
+	}
+	aj, err := readAppJSON(a, dir)
+	if err != nil {
+		return nil, err
+	}
+	hy, err := readHerokuYML(a, dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadName(a, opts.Name, man, aj, dir); err != nil {
+		return nil, err
+	}
+	if err := loadProcesses(a, dir, hy); err != nil {
+		return nil, err
+	}
+	applyFormation(a, aj)
+	if err := applyHealthchecks(a, aj); err != nil {
+		return nil, err
+	}
+	for name, s := range man.Processes {
+		if err := a.applySettings(name, s, manRoot, "processes"); err != nil {
+			return nil, err
+		}
+	}
+	if err := loadCron(a, aj); err != nil {
+		return nil, err
+	}
+	loadVars(a, aj, hy)
+	if err := loadImageAndBuild(a, man, manRoot, hy); err != nil {
+		return nil, err
+	}
+	if err := loadEnvironments(a, man, manRoot); err != nil {
+		return nil, err
+	}
+	if opts.Environment != "" {
+		env, ok := a.Environments[opts.Environment]
+		if !ok {
+			return nil, fmt.Errorf("unknown environment %q (known: %s); add it under environments: in %s", opts.Environment, strings.Join(a.EnvironmentNames(), ", "), ManifestFile)
+		}
+		for name, s := range env.Processes {
+			if err := a.applySettings(name, s, manRoot, "environments", opts.Environment, "processes"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := a.checkNames(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func readFileIfExists(dir, name string) ([]byte, bool, error) {
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", name, err)
+	}
+	return data, true, nil
+}
+
+func readManifest(a *App, dir string) (*Manifest, *yaml.Node, error) {
+	data, ok, err := readFileIfExists(dir, ManifestFile)
+	if err != nil || !ok {
+		return &Manifest{}, nil, err
+	}
+	m, err := ParseManifest(data, ManifestFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	a.Sources = append(a.Sources, ManifestFile)
+	return m, &root, nil
+}
+
+func readAppJSON(a *App, dir string) (*AppJSON, error) {
+	data, ok, err := readFileIfExists(dir, AppJSONFile)
+	if err != nil || !ok {
+		return &AppJSON{}, err
+	}
+	aj, err := ParseAppJSON(data, AppJSONFile)
+	if err != nil {
+		return nil, err
+	}
+	a.Sources = append(a.Sources, AppJSONFile)
+	a.Warnings = append(a.Warnings, aj.Warnings...)
+	return aj, nil
+}
+
+func readHerokuYML(a *App, dir string) (*HerokuYML, error) {
+	data, ok, err := readFileIfExists(dir, HerokuYMLFile)
+	if err != nil || !ok {
+		return &HerokuYML{}, err
+	}
+	h, err := ParseHerokuYML(data, HerokuYMLFile)
+	if err != nil {
+		return nil, err
+	}
+	a.Sources = append(a.Sources, HerokuYMLFile)
+	a.Warnings = append(a.Warnings, h.Warnings...)
+	return h, nil
+}
+
+var nonLabel = regexp.MustCompile(`[^a-z0-9]+`)
+
+// Slug turns free text ("PostHog - Product Analytics") into a DNS label.
+func Slug(s string) string {
+	s = nonLabel.ReplaceAllString(strings.ToLower(s), "-")
+	s = strings.Trim(s, "-")
+	if len(s) > MaxNameLength {
+		s = strings.TrimRight(s[:MaxNameLength], "-")
+	}
+	return s
+}
+
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+func loadName(a *App, override string, man *Manifest, aj *AppJSON, dir string) error {
+	switch {
+	case override != "":
+		a.Name = override
+	case man.Name != "":
+		a.Name = man.Name
+	case aj.Name != "":
+		a.Name = Slug(aj.Name)
+	default:
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return fmt.Errorf("load app: %w", err)
+		}
+		a.Name = Slug(filepath.Base(abs))
+	}
+	if !dnsLabel.MatchString(a.Name) || len(a.Name) > MaxNameLength {
+		where := "the directory name"
+		switch {
+		case override != "":
+			where = "--app"
+		case man.Name != "":
+			where = ManifestFile + ": name"
+		case aj.Name != "":
+			where = AppJSONFile + ": name"
+		}
+		return fmt.Errorf("%s: app name %q is not usable in Kubernetes: use lowercase letters, digits and '-', at most %d characters; set name: in %s", where, a.Name, MaxNameLength, ManifestFile)
+	}
+	return nil
+}
+
+func loadProcesses(a *App, dir string, hy *HerokuYML) error {
+	pf, err := procfile.ParseFile(filepath.Join(dir, ProcfileFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		pf = nil
+	case err != nil:
+		return relocate(err, filepath.Join(dir, ProcfileFile), ProcfileFile)
+	default:
+		a.Sources = append(a.Sources, ProcfileFile)
+		for _, w := range pf.Warnings {
+			a.Warnings = append(a.Warnings, Warning{File: ProcfileFile, Line: w.Line, Message: w.Message})
+		}
+		for _, e := range pf.Entries {
+			src := fmt.Sprintf("%s:%d", ProcfileFile, e.Line)
+			if e.Release() {
+				a.Release = &Release{Command: e.Command, Source: src, Timeout: DefaultReleaseTimout}
+				continue
+			}
+			a.Processes = append(a.Processes, newProcess(e.Name, e.KubeName, e.Command, src))
+		}
+	}
+	for _, t := range hy.runTypes() {
+		r := hy.Run[t]
+		src := fmt.Sprintf("%s:%d", HerokuYMLFile, r.Line)
+		if t == "release" {
+			return &FileError{File: HerokuYMLFile, Line: r.Line, Msg: "run.release: put the release command under release: command:"}
+		}
+		if p, ok := a.Process(t); ok {
+			if p.Command != r.Command {
+				a.warn(HerokuYMLFile, r.Line, "run.%s overrides %s's command (as on Heroku, heroku.yml wins)", t, p.Source)
+			}
+			p.Command, p.Source = r.Command, src
+			continue
+		}
+		kube := strings.ReplaceAll(strings.ToLower(t), "_", "-")
+		if !dnsLabel.MatchString(kube) || len(kube) > 63 {
+			return &FileError{File: HerokuYMLFile, Line: r.Line, Msg: fmt.Sprintf("run.%s: process type names use letters, digits, '-' and '_'", t)}
+		}
+		a.Processes = append(a.Processes, newProcess(t, kube, r.Command, src))
+	}
+	if hy.Release != "" {
+		src := fmt.Sprintf("%s:%d", HerokuYMLFile, hy.ReleaseLine)
+		if a.Release != nil && a.Release.Command != hy.Release {
+			a.warn(HerokuYMLFile, hy.ReleaseLine, "release overrides %s's release command (as on Heroku, heroku.yml wins)", a.Release.Source)
+		}
+		a.Release = &Release{Command: hy.Release, Source: src, Timeout: DefaultReleaseTimout}
+	}
+	if len(a.Processes) == 0 {
+		if pf == nil {
+			if cmd, ok := npmStart(dir); ok {
+				a.warn("package.json", 0, "no Procfile: web runs %q, as on Heroku; write a Procfile to say so explicitly", cmd)
+				a.Processes = append(a.Processes, newProcess("web", "web", cmd, "package.json"))
+				return nil
+			}
+			return &FileError{File: ProcfileFile, Msg: "no Procfile in " + dir, Hint: "Slipway runs the process types a Procfile declares, one per line, e.g. `web: npm start`; heroku.yml's run: section works too"}
+		}
+		return &FileError{File: ProcfileFile, Msg: "declares no process type other than release", Hint: "add a line such as `web: bundle exec puma -p $PORT`"}
+	}
+	return nil
+}
+
+// relocate rewrites a parse error that names a full path to name the file as the user knows it.
+func relocate(err error, full, short string) error {
+	var pe *procfile.Error
+	if errors.As(err, &pe) {
+		c := *pe
+		if c.File == full {
+			c.File = short
+		}
+		return &c
+	}
+	return fmt.Errorf("read %s: %w", short, err)
+}
+
+func npmStart(dir string) (string, bool) {
+	data, ok, _ := readFileIfExists(dir, "package.json")
+	if !ok {
+		return "", false
+	}
+	var pkg struct {
+		Scripts map[string]string `json:"scripts"`
+	}
+	if json.Unmarshal(data, &pkg) != nil || strings.TrimSpace(pkg.Scripts["start"]) == "" {
+		return "", false
+	}
+	return "npm start", true
+}
+
+var singletonNames = regexp.MustCompile(`^(clock|scheduler|beat|cron|celerybeat)$|[-_](beat|clock|scheduler)$`)
+
+func newProcess(name, kube, cmd, src string) Process {
+	p := Process{Name: name, KubeName: kube, Command: cmd, Source: src, Replicas: 1, GracePeriod: DefaultGracePeriod}
+	if kube == "web" {
+		p.Routed = true
+		p.Port = DefaultPort
+	}
+	p.Singleton = singletonNames.MatchString(kube)
+	p.Resources, _ = sizeResources(DefaultSize)
+	return p
+}
+
+func applyFormation(a *App, aj *AppJSON) {
+	for _, name := range sortedKeys(aj.Formation) {
+		f := aj.Formation[name]
+		p, ok := a.Process(name)
+		if !ok {
+			if name != "release" {
+				a.warn(AppJSONFile, 0, "formation.%s: no such process type (process types: %s); ignored", name, strings.Join(a.ProcessNames(), ", "))
+			}
+			continue
+		}
+		if f.Quantity != nil {
+			p.Replicas = *f.Quantity
+		}
+		if f.Size != "" {
+			r, err := sizeResources(f.Size)
+			if err != nil {
+				a.warn(AppJSONFile, 0, "formation.%s.size: %v; using %s", name, err, DefaultSize)
+				continue
+			}
+			p.Size, p.Resources = f.Size, r
+		}
+	}
+}
+
+func applyHealthchecks(a *App, aj *AppJSON) error {
+	for _, name := range sortedKeys(aj.Healthchecks) {
+		p, ok := a.Process(name)
+		if !ok {
+			return &FileError{File: AppJSONFile, Msg: fmt.Sprintf("healthchecks.%s: no such process type (process types: %s)", name, strings.Join(a.ProcessNames(), ", "))}
+		}
+		for i, c := range aj.Healthchecks[name] {
+			probe := &Probe{Path: c.Path, Port: c.Port, Command: c.Command, Scheme: strings.ToUpper(c.Scheme),
+				InitialDelaySeconds: c.InitialDelay, PeriodSeconds: c.Wait, TimeoutSeconds: c.Timeout, FailureThreshold: c.Attempts}
+			if probe.Path == "" && len(probe.Command) == 0 {
+				probe.TCP = true
+			}
+			if probe.Path != "" && !strings.HasPrefix(probe.Path, "/") {
+				return &FileError{File: AppJSONFile, Msg: fmt.Sprintf("healthchecks.%s[%d].path: %q must start with /", name, i, c.Path)}
+			}
+			if (probe.Path != "" || probe.TCP) && probe.Port == 0 && p.Port == 0 {
+				return &FileError{File: AppJSONFile, Msg: fmt.Sprintf("healthchecks.%s[%d]: process %s listens on no port; give \"port\" or \"command\"", name, i, name)}
+			}
+			switch c.Type {
+			case "startup":
+				p.Health.Startup = probe
+			case "readiness":
+				p.Health.Readiness = probe
+			case "liveness":
+				p.Health.Liveness = probe
+			}
+		}
+	}
+	return nil
+}
+
+// applySettings applies slipway.yaml settings for one process; path locates them in the file.
+func (a *App) applySettings(name string, s ProcessSettings, root *yaml.Node, path ...string) error {
+	path = append(path, name)
+	fail := func(field, format string, args ...any) error {
+		p := append(append([]string{}, path...), field)
+		if field == "" {
+			p = path
+		}
+		return &FileError{File: ManifestFile, Line: nodeLine(root, p...), Msg: strings.Join(p, ".") + ": " + fmt.Sprintf(format, args...)}
+	}
+	p, ok := a.Process(name)
+	if !ok {
+		return fail("", "no such process type (process types: %s)", strings.Join(a.ProcessNames(), ", "))
+	}
+	if s.Replicas != nil {
+		if *s.Replicas < 0 {
+			return fail("replicas", "must not be negative")
+		}
+		p.Replicas = *s.Replicas
+	}
+	if s.Port != nil {
+		if *s.Port < 0 || *s.Port > 65535 {
+			return fail("port", "%d is not a port (1-65535, or 0 for none)", *s.Port)
+		}
+		p.Port = *s.Port
+	}
+	if s.Routed != nil {
+		p.Routed = *s.Routed
+	}
+	if s.Singleton != nil {
+		p.Singleton = *s.Singleton
+	}
+	if s.SessionAffinity != nil {
+		p.SessionAffinity = *s.SessionAffinity
+	}
+	if s.GracePeriod != nil {
+		if *s.GracePeriod < 0 {
+			return fail("gracePeriod", "must not be negative")
+		}
+		p.GracePeriod = *s.GracePeriod
+	}
+	if s.Size != "" {
+		r, err := sizeResources(s.Size)
+		if err != nil {
+			return fail("size", "%v", err)
+		}
+		p.Size, p.Resources = s.Size, r
+	}
+	if r := s.Resources; r != nil {
+		for field, q := range map[string]string{"cpu": r.CPU, "memory": r.Memory, "cpuLimit": r.CPULimit, "memoryLimit": r.MemoryLimit} {
+			if q == "" {
+				continue
+			}
+			if _, err := resource.ParseQuantity(q); err != nil {
+				return fail("resources."+field, "%q is not a Kubernetes quantity (e.g. 250m, 1, 512Mi, 1Gi)", q)
+			}
+		}
+		if r.CPU != "" {
+			p.Resources.CPURequest = r.CPU
+		}
+		if r.Memory != "" {
+			p.Resources.MemoryRequest, p.Resources.MemoryLimit = r.Memory, r.Memory
+		}
+		if r.CPULimit != "" {
+			p.Resources.CPULimit = r.CPULimit
+		}
+		if r.MemoryLimit != "" {
+			p.Resources.MemoryLimit = r.MemoryLimit
+		}
+	}
+	if h := s.Health; h != nil {
+		if h.Path != "" && !strings.HasPrefix(h.Path, "/") {
+			return fail("healthcheck.path", "%q must start with /", h.Path)
+		}
+		if h.Path != "" && len(h.Command) > 0 {
+			return fail("healthcheck", "give path (HTTP) or command, not both")
+		}
+		if h.Port < 0 || h.Port > 65535 {
+			return fail("healthcheck.port", "%d is not a port", h.Port)
+		}
+		if h.Path == "" && len(h.Command) == 0 && h.Port == 0 {
+			return fail("healthcheck", "give path, port or command")
+		}
+		if h.Path != "" && h.Port == 0 && p.Port == 0 {
+			return fail("healthcheck.port", "process %s listens on no port; give the health port", name)
+		}
+		probe := &Probe{Path: h.Path, Port: h.Port, Command: h.Command, TCP: h.Path == "" && len(h.Command) == 0,
+			InitialDelaySeconds: h.InitialDelay, PeriodSeconds: h.Period, TimeoutSeconds: h.Timeout, FailureThreshold: h.Attempts}
+		if p.Routed || (p.Port != 0 && (h.Port == 0 || h.Port == p.Port)) {
+			// A serving process: the check gates traffic (startup + readiness), never kills.
+			startup := *probe
+			p.Health.Startup, p.Health.Readiness = &startup, probe
+		} else {
+			// A worker: the check is how Kubernetes finds one that died silently.
+			p.Health.Liveness = probe
+		}
+	}
+	if as := s.Autoscale; as != nil {
+		if as.Min < 1 || as.Max < as.Min {
+			return fail("autoscale", "need 1 <= min <= max, got min %d, max %d", as.Min, as.Max)
+		}
+		cpu := as.CPU
+		if cpu == 0 {
+			cpu = DefaultAutoscaleCPU
+		}
+		if cpu < 1 || cpu > 100 {
+			return fail("autoscale.cpu", "%d is not a percentage (1-100)", cpu)
+		}
+		if p.Singleton {
+			return fail("autoscale", "process %s is a singleton (one pod at most) and cannot autoscale; set singleton: false", name)
+		}
+		p.Autoscale = &Autoscale{Min: as.Min, Max: as.Max, CPU: cpu}
+	}
+	return nil
+}
+
+// nodeLine finds the line of a key path in a YAML document; 0 when unknown.
+func nodeLine(root *yaml.Node, path ...string) int {
+	if root == nil {
+		return 0
+	}
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}
+
+func loadCron(a *App, aj *AppJSON) error {
+	seen := map[string]int{}
+	for i, c := range aj.Cron {
+		sum := sha256.Sum256([]byte(strings.TrimSpace(c.Schedule) + "\x00" + strings.TrimSpace(c.Command)))
+		name := "cron-" + hex.EncodeToString(sum[:])[:8]
+		if j, dup := seen[name]; dup {
+			return &FileError{File: AppJSONFile, Msg: fmt.Sprintf("cron[%d]: same command and schedule as cron[%d]", i, j)}
+		}
+		seen[name] = i
+		policy := map[string]string{"allow": "Allow", "forbid": "Forbid", "replace": "Replace"}[strings.ToLower(c.ConcurrencyPolicy)]
+		if policy == "" {
+			policy = "Forbid"
+		}
+		a.Cron = append(a.Cron, Cron{Name: name, Schedule: strings.TrimSpace(c.Schedule), Command: strings.TrimSpace(c.Command),
+			Source: fmt.Sprintf("%s: cron[%d]", AppJSONFile, i), ConcurrencyPolicy: policy, Suspend: c.Maintenance})
+	}
+	return nil
+}
+
+func loadVars(a *App, aj *AppJSON, hy *HerokuYML) {
+	for k, v := range hy.Config {
+		a.Vars[k] = Var{Name: k, Value: v, HasValue: true}
+	}
+	for k, v := range aj.Env {
+		a.Vars[k] = v
+	}
+	a.PostDeploy = aj.PostDeploy
+}
+
+func loadImageAndBuild(a *App, man *Manifest, root *yaml.Node, hy *HerokuYML) error {
+	a.Image.Repository = a.Name
+	if r := man.Image.Repository; r != "" {
+		last := r[strings.LastIndex(r, "/")+1:]
+		if strings.Contains(r, "@") || strings.Contains(last, ":") {
+			return &FileError{File: ManifestFile, Line: nodeLine(root, "image", "repository"), Msg: fmt.Sprintf("image.repository: %q has a tag or digest; give the repository only (Slipway tags each build)", r)}
+		}
+		if strings.ToLower(r) != r {
+			return &FileError{File: ManifestFile, Line: nodeLine(root, "image", "repository"), Msg: fmt.Sprintf("image.repository: %q must be lowercase", r)}
+		}
+		a.Image.Repository = r
+	}
+	if man.Image.PullSecret != "" {
+		a.Image.PullSecrets = append(a.Image.PullSecrets, man.Image.PullSecret)
+	}
+	a.Image.PullSecrets = append(a.Image.PullSecrets, man.Image.PullSecrets...)
+	for _, s := range a.Image.PullSecrets {
+		if !dnsSubdomain(s) {
+			return &FileError{File: ManifestFile, Line: nodeLine(root, "image"), Msg: fmt.Sprintf("image: pull secret %q is not a valid Secret name", s)}
+		}
+	}
+	a.Build.Dockerfile = hy.Dockerfile
+	for k, v := range hy.BuildArgs {
+		a.Build.Args[k] = v
+	}
+	if man.Build.Dockerfile != "" {
+		a.Build.Dockerfile = man.Build.Dockerfile
+	}
+	for k, v := range man.Build.Args {
+		a.Build.Args[k] = v
+	}
+	if man.Release.Timeout < 0 {
+		return &FileError{File: ManifestFile, Line: nodeLine(root, "release", "timeout"), Msg: "release.timeout: must be positive (seconds)"}
+	}
+	if a.Release != nil && man.Release.Timeout > 0 {
+		a.Release.Timeout = man.Release.Timeout
+	}
+	return nil
+}
+
+var dnsSubdomainRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+func dnsSubdomain(s string) bool { return len(s) <= 253 && dnsSubdomainRE.MatchString(s) }
+
+// DefaultEnvironments are the environments of an app whose slipway.yaml declares none.
+var DefaultEnvironments = []string{"staging", "production"}
+
+func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
+	if len(man.Environments) == 0 {
+		for _, n := range DefaultEnvironments {
+			a.Environments[n] = Environment{Name: n, Namespace: a.Name + "-" + n, EnvFile: ".env." + n}
+		}
+		return nil
+	}
+	for _, n := range sortedKeys(man.Environments) {
+		e := man.Environments[n]
+		fail := func(field, format string, args ...any) error {
+			return &FileError{File: ManifestFile, Line: nodeLine(root, "environments", n, field), Msg: "environments." + n + "." + field + ": " + fmt.Sprintf(format, args...)}
+		}
+		if !dnsLabel.MatchString(n) {
+			return &FileError{File: ManifestFile, Line: nodeLine(root, "environments", n), Msg: fmt.Sprintf("environments: %q is not a valid environment name (lowercase letters, digits, '-')", n)}
+		}
+		env := Environment{Name: n, Namespace: e.Namespace, Context: e.Context, Domain: e.Domain, IngressClass: e.IngressClass,
+			Websocket: e.Websocket, EnvFile: e.EnvFile, Processes: e.Processes}
+		if env.Namespace == "" {
+			env.Namespace = a.Name + "-" + n
+		}
+		if !dnsLabel.MatchString(env.Namespace) || len(env.Namespace) > 63 {
+			return fail("namespace", "%q is not a valid namespace name", env.Namespace)
+		}
+		if env.EnvFile == "" {
+			env.EnvFile = ".env." + n
+		}
+		if env.Domain != "" && !dnsSubdomain(strings.TrimPrefix(env.Domain, "*.")) {
+			return fail("domain", "%q is not a host name", env.Domain)
+		}
+		if e.TLS != nil {
+			env.TLS = TLS{Enabled: e.TLS.Enabled, SecretName: e.TLS.SecretName, ClusterIssuer: e.TLS.ClusterIssuer}
+			if env.TLS.Enabled && env.Domain == "" {
+				return fail("tls", "TLS needs a domain")
+			}
+		}
+		for pn := range e.Processes {
+			if _, ok := a.Process(pn); !ok {
+				return &FileError{File: ManifestFile, Line: nodeLine(root, "environments", n, "processes", pn), Msg: fmt.Sprintf("environments.%s.processes.%s: no such process type (process types: %s)", n, pn, strings.Join(a.ProcessNames(), ", "))}
+			}
+		}
+		a.Environments[n] = env
+	}
+	return nil
+}
+
+// checkNames makes sure every object name the chart derives fits Kubernetes' limits.
+func (a *App) checkNames() error {
+	for _, p := range a.Processes {
+		if n := len(a.Name) + 1 + len(p.KubeName); n > 63 {
+			return fmt.Errorf("%s: object name %q is %d characters, over Kubernetes' 63: shorten the app name (name: in %s) or the process type", p.Source, a.Name+"-"+p.KubeName, n, ManifestFile)
+		}
+	}
+	for _, c := range a.Cron {
+		if n := len(a.Name) + 1 + len(c.Name); n > 52 {
+			return fmt.Errorf("%s: CronJob name %q is %d characters, over Kubernetes' 52: shorten the app name (name: in %s)", c.Source, a.Name+"-"+c.Name, n, ManifestFile)
+		}
+	}
+	return nil
+}

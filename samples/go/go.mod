@@ -1,0 +1,3 @@
+module example.com/slipway-sample-go
+
+go 1.26
