@@ -1,0 +1,128 @@
+// Package e2e is the test harness's access to real parts: the real helm CLI built from its
+// Go module, the corpus of real Heroku apps, the slipway binary. A test that needs a part
+// calls Require: when the part is missing the test skips with the reason, or fails when
+// SLIPWAY_E2E=require (as in CI), so a missing prerequisite is never a silent pass there.
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Required reports whether SLIPWAY_E2E=require is set.
+func Required() bool { return os.Getenv("SLIPWAY_E2E") == "require" }
+
+// Missing skips t with reason, or fails it when end-to-end tests are required.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("SLIPWAY_E2E=require, but a prerequisite is missing: "+format, args...)
+	}
+	t.Skipf("skipped: "+format+" (set SLIPWAY_E2E=require to make this a failure)", args...)
+}
+
+// ModuleRoot returns the repository's root (the directory holding go.mod).
+func ModuleRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot locate the module root")
+	}
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Corpus returns the directory of real Heroku apps (../shared/corpus beside the repository,
+// or $SLIPWAY_CORPUS), or calls Missing.
+func Corpus(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("SLIPWAY_CORPUS")
+	if dir == "" {
+		dir = filepath.Join(ModuleRoot(t), "..", "shared", "corpus")
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		Missing(t, "the corpus of real apps is not at %s", dir)
+	}
+	return dir
+}
+
+// CacheDir is where built tools are kept between runs: $SLIPWAY_CACHE, else the user cache.
+func CacheDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("SLIPWAY_CACHE")
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			t.Fatalf("no cache directory: %v", err)
+		}
+		dir = filepath.Join(base, "slipway")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{}
+)
+
+// GoBuild builds a main package of the module's build list (pkg) with ldflags into the
+// cache as name, once per test binary; go's build cache makes a rebuild cheap.
+func GoBuild(t testing.TB, pkg, name, ldflags string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := built[name]; ok {
+		return p
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		Missing(t, "no go toolchain on PATH to build %s", pkg)
+	}
+	out := filepath.Join(CacheDir(t), "bin", name)
+	cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", out, pkg)
+	cmd.Dir = ModuleRoot(t)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	built[name] = out
+	return out
+}
+
+// Helm returns the real helm CLI, built from the helm.sh/helm/v3 module in go.mod with the
+// version and Kubernetes version stamped as helm's own Makefile does.
+func Helm(t testing.TB) string {
+	t.Helper()
+	ver := moduleVersion(t, "helm.sh/helm/v3")
+	kmaj, kmin := "1", "36"
+	ld := strings.Join([]string{
+		"-X helm.sh/helm/v3/internal/version.version=" + ver,
+		"-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=" + kmaj,
+		"-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=" + kmin,
+		"-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=" + kmaj,
+		"-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=" + kmin,
+	}, " ")
+	return GoBuild(t, "helm.sh/helm/v3/cmd/helm", "helm-"+ver, ld)
+}
+
+// Slipway returns the slipway binary built from this checkout.
+func Slipway(t testing.TB) string {
+	t.Helper()
+	return GoBuild(t, "./cmd/slipway", "slipway-test", "-X main.version=test")
+}
+
+func moduleVersion(t testing.TB, path string) string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Version}}", path)
+	cmd.Dir = ModuleRoot(t)
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -m %s: %v", path, err)
+	}
+	return strings.TrimSpace(string(b))
+}
