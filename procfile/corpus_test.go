@@ -18,6 +18,9 @@ func corpusDir(t *testing.T) string {
 		dir = filepath.Join("..", "..", "shared", "corpus")
 	}
 	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("SLIPWAY_E2E") == "require" {
+			t.Fatalf("SLIPWAY_E2E=require, but the Procfile corpus is missing: %v", err)
+		}
 		t.Skipf("no Procfile corpus (set SLIPWAY_CORPUS): %v", err)
 	}
 	return dir

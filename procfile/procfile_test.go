@@ -324,3 +324,20 @@ func TestParseReadError(t *testing.T) {
 		t.Errorf("error = %v, want %s", err, want)
 	}
 }
+
+// TestProcfileExample: the annotated example at the repository's root parses, with the
+// types it documents.
+func TestProcfileExample(t *testing.T) {
+	p, err := ParseFile(filepath.Join("..", "Procfile.example"))
+	if err != nil {
+		t.Fatalf("Procfile.example: %v", err)
+	}
+	var names []string
+	for _, e := range p.Entries {
+		names = append(names, e.KubeName)
+	}
+	want := "release web worker worker-beat clock reports mailer"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("Procfile.example types = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,35 @@
+# Slipway's build and checks. `make test` is what CI runs (with SLIPWAY_E2E=require).
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: build test check unit samples fuzz golden
+
+build:
+	$(GO) build -o bin/slipway ./cmd/slipway
+
+# Static checks, every test of the module (end-to-end ones included: they build the real
+# helm CLI from its Go module once and cache it), and the Go sample's own tests.
+test: check unit samples
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+samples:
+	cd samples/go && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# Rewrite the charts' golden files after a reviewed change.
+golden:
+	$(GO) test ./charts -run Golden -update
+
+# A short fuzz of every parser (go test runs one fuzz target at a time).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./procfile -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./procfile -run XXX -fuzz FuzzExecCommand -fuzztime $(FUZZTIME)
+	for f in $$($(GO) test ./platform/app -list 'Fuzz.*' | grep ^Fuzz); do \
+		$(GO) test ./platform/app -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
