@@ -57,7 +57,8 @@ func (g *globals) warn(msg string) {
 	fmt.Fprintln(g.streams.Err, prefix, msg)
 }
 
-// usageError marks errors in the command line itself (exit 2).
+// usageError marks errors in the command line itself (exit 2); Main adds where to read
+// the usage.
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
@@ -80,7 +81,7 @@ Exit codes: 0 success, 1 the command failed, 2 the command line was wrong.`,
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+		return usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.dir, "dir", "C", ".", "the app's directory")
@@ -107,9 +108,11 @@ func Main(args []string, s *Streams) int {
 	code := exitError
 	if errors.As(err, &ue) || isCobraUsage(msg) {
 		code = exitUsage
-		if !strings.Contains(msg, "--help") {
-			msg += "\nRun 'slipway --help' for usage."
+		cmd := "slipway"
+		if c, _, ferr := root.Find(args); ferr == nil && c != nil {
+			cmd = c.CommandPath()
 		}
+		msg += fmt.Sprintf("\nRun '%s --help' for usage.", cmd)
 	}
 	fmt.Fprintln(s.Err, "error:", msg)
 	return code
@@ -125,10 +128,10 @@ func isCobraUsage(msg string) bool {
 	return false
 }
 
-// exactArgs is cobra.ExactArgs with a usage error.
+// noArgs is cobra.NoArgs with a usage error.
 func noArgs(c *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageError{fmt.Errorf("%s takes no arguments, got %q\nRun '%s --help' for usage.", c.CommandPath(), strings.Join(args, " "), c.CommandPath())}
+		return usageError{fmt.Errorf("%s takes no arguments, got %q", c.CommandPath(), strings.Join(args, " "))}
 	}
 	return nil
 }
