@@ -132,6 +132,7 @@ func BuildValues(a *app.App, opts Options) (*Values, []app.Warning, error) {
 		CronHistory:      CronHistory{Successful: 3, Failed: 3},
 		Service:          ServiceValues{Port: ServicePort},
 		Ingress:          IngressValues{Process: "web", Annotations: map[string]string{}, Websocket: IngressWebsocket{TimeoutSeconds: WebsocketTimeout}},
+		Release:          ReleaseValues{ActiveDeadlineSeconds: app.DefaultReleaseTimeout},
 		Tolerations:      []corev1.Toleration{},
 		RevisionHistory:  10,
 	}
