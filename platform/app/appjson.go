@@ -132,8 +132,8 @@ func ParseAppJSON(data []byte, file string) (*AppJSON, error) {
 		if err := json.Unmarshal(raw, &a.Healthchecks); err != nil {
 			return nil, fail("healthchecks", "%v (expected Dokku's shape: {\"web\": [{\"type\": \"startup\", \"path\": \"/healthz\", …}]})", jsonDecodeMsg(err))
 		}
-		for proc, checks := range a.Healthchecks {
-			for i, c := range checks {
+		for _, proc := range sortedKeys(a.Healthchecks) {
+			for i, c := range a.Healthchecks[proc] {
 				switch c.Type {
 				case "startup", "liveness", "readiness":
 				case "":
@@ -145,6 +145,14 @@ func ParseAppJSON(data []byte, file string) (*AppJSON, error) {
 					warn("healthchecks.%s[%d]: content, httpHeaders and uptime have no Kubernetes probe equivalent; ignored", proc, i)
 				}
 			}
+		}
+	}
+	if raw, ok := top["environments"]; ok && !isNull(raw) {
+		// Heroku reads these only for review apps and CI; their env, formation and scripts
+		// would otherwise look as if they applied.
+		var envs map[string]json.RawMessage
+		if json.Unmarshal(raw, &envs) == nil && len(envs) > 0 {
+			warn("environments (%s) are Heroku review-app and CI overrides; ignored (per-environment settings go in %s)", strings.Join(sortedKeys(envs), ", "), ManifestFile)
 		}
 	}
 	if raw, ok := top["cron"]; ok && !isNull(raw) {
@@ -359,7 +367,7 @@ func checkSchedule(s string) error {
 		return fmt.Errorf("%q has %d fields; a schedule has 5 (minute hour day month weekday) or is @hourly, @daily, …", s, len(fields))
 	}
 	for _, f := range fields {
-		if strings.Trim(f, "0123456789*/,-?LW#ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
+		if strings.Trim(f, "0123456789*/,-?#ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
 			return fmt.Errorf("%q: field %q has characters a cron schedule cannot have", s, f)
 		}
 	}
@@ -403,7 +411,12 @@ func jsonDecodeMsg(err error) string {
 func jsonError(file string, data []byte, err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		line, col := lineCol(data, int(se.Offset))
+		// Offset counts the bytes read, the offending one included: it is at Offset-1.
+		pos := int(se.Offset) - 1
+		if pos < 0 {
+			pos = 0
+		}
+		line, col := lineCol(data, pos)
 		return &FileError{File: file, Line: line, Msg: fmt.Sprintf("column %d: invalid JSON: %s", col, se.Error())}
 	}
 	var ute *json.UnmarshalTypeError

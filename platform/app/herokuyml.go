@@ -96,8 +96,11 @@ func ParseHerokuYML(data []byte, file string) (*HerokuYML, error) {
 	for k, v := range doc.Build.Config {
 		h.BuildArgs[k] = v
 	}
-	for k, v := range doc.Setup.Config {
-		h.Config[k] = v
+	for _, k := range sortedKeys(doc.Setup.Config) {
+		if err := checkVarName(k); err != nil {
+			return nil, &FileError{File: file, Msg: "setup.config: " + err.Error()}
+		}
+		h.Config[k] = doc.Setup.Config[k]
 	}
 	for _, t := range sortedKeys(doc.Run) {
 		n := doc.Run[t]
@@ -134,7 +137,8 @@ func dockerfileOf(n *yaml.Node) (string, error) {
 	return "", fmt.Errorf("expected a Dockerfile path")
 }
 
-// runCommandOf reads "cmd", ["argv", …] or {command: …, image: …}.
+// runCommandOf reads "cmd", ["argv", …] or {command: …, image: …}. A list of one item is
+// a command line; a longer list is argv, each item quoted to stay one word.
 func runCommandOf(n *yaml.Node) (string, error) {
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -149,6 +153,15 @@ func runCommandOf(n *yaml.Node) (string, error) {
 		}
 		if len(argv) == 0 {
 			return "", fmt.Errorf("empty command")
+		}
+		if len(argv) == 1 {
+			// Heroku's own examples write `command: [rake db:migrate]`: one item that is
+			// a whole command line, run by the shell as written (quoting it as a single
+			// word would look for a program called "rake db:migrate").
+			if strings.TrimSpace(argv[0]) == "" {
+				return "", fmt.Errorf("empty command")
+			}
+			return strings.TrimSpace(argv[0]), nil
 		}
 		return shellJoin(argv), nil
 	case yaml.MappingNode:

@@ -20,10 +20,10 @@ import (
 
 // Defaults Slipway applies where the inputs say nothing.
 const (
-	DefaultPort          = 5000
-	DefaultGracePeriod   = 30 // Heroku's SIGTERM→SIGKILL
-	DefaultReleaseTimout = 900
-	DefaultAutoscaleCPU  = 80
+	DefaultPort           = 5000
+	DefaultGracePeriod    = 30 // Heroku's SIGTERM→SIGKILL
+	DefaultReleaseTimeout = 900
+	DefaultAutoscaleCPU   = 80
 	// MaxNameLength keeps "<app>-<process>" within Kubernetes' 63 and Helm's 53 for releases.
 	MaxNameLength = 53
 )
@@ -73,8 +73,8 @@ func Load(dir string, opts Options) (*App, error) {
 	if err := applyHealthchecks(a, aj); err != nil {
 		return nil, err
 	}
-	for name, s := range man.Processes {
-		if err := a.applySettings(name, s, manRoot, "processes"); err != nil {
+	for _, name := range sortedKeys(man.Processes) {
+		if err := a.applySettings(name, man.Processes[name], manRoot, "processes"); err != nil {
 			return nil, err
 		}
 	}
@@ -93,8 +93,8 @@ func Load(dir string, opts Options) (*App, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown environment %q (known: %s); add it under environments: in %s", opts.Environment, strings.Join(a.EnvironmentNames(), ", "), ManifestFile)
 		}
-		for name, s := range env.Processes {
-			if err := a.applySettings(name, s, manRoot, "environments", opts.Environment, "processes"); err != nil {
+		for _, name := range sortedKeys(env.Processes) {
+			if err := a.applySettings(name, env.Processes[name], manRoot, "environments", opts.Environment, "processes"); err != nil {
 				return nil, err
 			}
 		}
@@ -218,7 +218,7 @@ func loadProcesses(a *App, dir string, hy *HerokuYML) error {
 		for _, e := range pf.Entries {
 			src := fmt.Sprintf("%s:%d", ProcfileFile, e.Line)
 			if e.Release() {
-				a.Release = &Release{Command: e.Command, Source: src, Timeout: DefaultReleaseTimout}
+				a.Release = &Release{Command: e.Command, Source: src, Timeout: DefaultReleaseTimeout}
 				continue
 			}
 			a.Processes = append(a.Processes, newProcess(e.Name, e.KubeName, e.Command, src))
@@ -248,7 +248,7 @@ func loadProcesses(a *App, dir string, hy *HerokuYML) error {
 		if a.Release != nil && a.Release.Command != hy.Release {
 			a.warn(HerokuYMLFile, hy.ReleaseLine, "release overrides %s's release command (as on Heroku, heroku.yml wins)", a.Release.Source)
 		}
-		a.Release = &Release{Command: hy.Release, Source: src, Timeout: DefaultReleaseTimout}
+		a.Release = &Release{Command: hy.Release, Source: src, Timeout: DefaultReleaseTimeout}
 	}
 	if len(a.Processes) == 0 {
 		if pf == nil {
@@ -259,7 +259,11 @@ func loadProcesses(a *App, dir string, hy *HerokuYML) error {
 			}
 			return &FileError{File: ProcfileFile, Msg: "no Procfile in " + dir, Hint: "Slipway runs the process types a Procfile declares, one per line, e.g. `web: npm start`; heroku.yml's run: section works too"}
 		}
-		return &FileError{File: ProcfileFile, Msg: "declares no process type other than release", Hint: "add a line such as `web: bundle exec puma -p $PORT`"}
+		msg := "declares no process type"
+		if a.Release != nil {
+			msg += " other than release"
+		}
+		return &FileError{File: ProcfileFile, Msg: msg, Hint: "add a line such as `web: bundle exec puma -p $PORT`"}
 	}
 	return nil
 }
@@ -363,7 +367,7 @@ func applyHealthchecks(a *App, aj *AppJSON) error {
 func (a *App) applySettings(name string, s ProcessSettings, root *yaml.Node, path ...string) error {
 	path = append(path, name)
 	fail := func(field, format string, args ...any) error {
-		p := append(append([]string{}, path...), field)
+		p := append(append([]string{}, path...), strings.Split(field, ".")...) // "resources.cpu" is two keys deep
 		if field == "" {
 			p = path
 		}
@@ -408,7 +412,8 @@ func (a *App) applySettings(name string, s ProcessSettings, root *yaml.Node, pat
 		p.Size, p.Resources = s.Size, r
 	}
 	if r := s.Resources; r != nil {
-		for field, q := range map[string]string{"cpu": r.CPU, "memory": r.Memory, "cpuLimit": r.CPULimit, "memoryLimit": r.MemoryLimit} {
+		for _, f := range [][2]string{{"cpu", r.CPU}, {"memory", r.Memory}, {"cpuLimit", r.CPULimit}, {"memoryLimit", r.MemoryLimit}} {
+			field, q := f[0], f[1]
 			if q == "" {
 				continue
 			}
@@ -582,7 +587,11 @@ var DefaultEnvironments = []string{"staging", "production"}
 func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 	if len(man.Environments) == 0 {
 		for _, n := range DefaultEnvironments {
-			a.Environments[n] = Environment{Name: n, Namespace: a.Name + "-" + n, EnvFile: ".env." + n}
+			ns := a.Name + "-" + n
+			if len(ns) > 63 {
+				return fmt.Errorf("environment %s: namespace %q is %d characters, over Kubernetes' 63: shorten the app name (name: in %s) or set environments.%s.namespace", n, ns, len(ns), ManifestFile, n)
+			}
+			a.Environments[n] = Environment{Name: n, Namespace: ns, EnvFile: ".env." + n}
 		}
 		return nil
 	}
@@ -614,7 +623,7 @@ func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 				return fail("tls", "TLS needs a domain")
 			}
 		}
-		for pn := range e.Processes {
+		for _, pn := range sortedKeys(e.Processes) {
 			if _, ok := a.Process(pn); !ok {
 				return &FileError{File: ManifestFile, Line: nodeLine(root, "environments", n, "processes", pn), Msg: fmt.Sprintf("environments.%s.processes.%s: no such process type (process types: %s)", n, pn, strings.Join(a.ProcessNames(), ", "))}
 			}

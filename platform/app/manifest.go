@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 
@@ -52,8 +53,8 @@ type ManifestRelease struct {
 
 // ProcessSettings are the platform settings of one process type.
 type ProcessSettings struct {
-	Replicas *int `yaml:"replicas,omitempty"`
-	Port     *int `yaml:"port,omitempty"`
+	Replicas *int  `yaml:"replicas,omitempty"`
+	Port     *int  `yaml:"port,omitempty"`
 	Routed   *bool `yaml:"routed,omitempty"`
 	// Singleton: at most one pod, Recreate strategy.
 	Singleton *bool `yaml:"singleton,omitempty"`
@@ -138,8 +139,11 @@ func (s *StringOrSeq) UnmarshalYAML(n *yaml.Node) error {
 
 var (
 	yamlLineRE    = regexp.MustCompile(`^line (\d+): `)
-	yamlUnknownRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
-	yamlTypeRE    = regexp.MustCompile(`cannot unmarshal !!(\w+) ` + "`" + `([^` + "`" + `]*)` + "`" + ` into (\S+)`)
+	yamlUnknownRE = regexp.MustCompile(`(?s)field (.*) not found in type \S+$`) // the key may hold spaces
+	// yaml quotes the value of a scalar (`abc`, which may itself hold a backtick) but gives
+	// none for a sequence or mapping; the tag is !!str, !!seq, … or the file's own (!foo);
+	// the Go type may have spaces (struct { … }).
+	yamlTypeRE = regexp.MustCompile(`(?s)cannot unmarshal (\S+)(?: ` + "`" + `(.*)` + "`" + `)? into (.+)$`)
 )
 
 // ParseManifest decodes slipway.yaml strictly: an unknown field is an error, so a typo
@@ -152,6 +156,9 @@ func ParseManifest(data []byte, file string) (*Manifest, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&m); err != nil {
+		if errors.Is(err, io.EOF) {
+			return &m, nil // only comments: an empty document
+		}
 		return nil, manifestError(file, err)
 	}
 	return &m, nil
@@ -189,12 +196,21 @@ func humanYAML(s string) string {
 			want = "true or false"
 		case want == "string":
 			want = "a string"
-		case strings.HasPrefix(want, "map"), strings.HasPrefix(want, "app."):
+		case strings.HasPrefix(want, "map"), strings.HasPrefix(want, "app."), strings.HasPrefix(want, "struct"):
 			want = "a mapping"
 		case strings.HasPrefix(want, "[]"):
 			want = "a list"
 		}
-		s = strings.Replace(s, m[0], fmt.Sprintf("%q should be %s", m[2], want), 1)
+		got := fmt.Sprintf("%q", m[2])
+		switch {
+		case m[1] == "!!seq":
+			got = "a list"
+		case m[1] == "!!map":
+			got = "a mapping"
+		case !strings.HasPrefix(m[1], "!!") || !strings.Contains(m[0], "`"):
+			got = "a value tagged " + m[1]
+		}
+		s = strings.Replace(s, m[0], fmt.Sprintf("%s should be %s", got, want), 1)
 	}
 	return s
 }

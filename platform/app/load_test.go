@@ -1,0 +1,573 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestLoadName(t *testing.T) {
+	cases := []struct {
+		name    string
+		dirName string // the app directory's base name
+		files   map[string]string
+		opts    Options
+		want    string
+		wantErr string // the whole error text
+	}{
+		{
+			name:    "slipway.yaml wins over app.json and the directory",
+			dirName: "checkout",
+			files:   map[string]string{"slipway.yaml": "name: shop\n", "app.json": `{"name": "Shop App"}`},
+			want:    "shop",
+		},
+		{
+			name:    "app.json's name is slugified",
+			dirName: "posthog",
+			files:   map[string]string{"app.json": `{"name": "PostHog - Product Analytics"}`},
+			want:    "posthog-product-analytics",
+		},
+		{
+			name:    "app.json's name with trailing space and colon",
+			dirName: "x",
+			files:   map[string]string{"app.json": `{"name": "Start on Heroku: Node.js "}`},
+			want:    "start-on-heroku-node-js",
+		},
+		{
+			name:    "the directory, slugified",
+			dirName: "My_Cool App",
+			want:    "my-cool-app",
+		},
+		{
+			name:    "a long directory name is cut at 53 characters",
+			dirName: "heroku-reference-apps__heroku-applink-pattern-org-job-nodejs",
+			want:    "heroku-reference-apps-heroku-applink-pattern-org-job",
+		},
+		{
+			name:    "Options.Name wins over everything",
+			dirName: "checkout",
+			files:   map[string]string{"slipway.yaml": "name: shop\n"},
+			opts:    Options{Name: "shop-review-42"},
+			want:    "shop-review-42",
+		},
+		{
+			name:    "bad Options.Name",
+			dirName: "x",
+			opts:    Options{Name: "Shop_Review"},
+			wantErr: `--app: app name "Shop_Review" is not usable in Kubernetes: use lowercase letters, digits and '-', at most 53 characters; set name: in slipway.yaml`,
+		},
+		{
+			name:    "bad slipway.yaml name",
+			dirName: "x",
+			files:   map[string]string{"slipway.yaml": "name: -shop\n"},
+			wantErr: `slipway.yaml: name: app name "-shop" is not usable in Kubernetes`,
+		},
+		{
+			name:    "slipway.yaml name too long",
+			dirName: "x",
+			files:   map[string]string{"slipway.yaml": "name: " + strings.Repeat("a", 54) + "\n"},
+			wantErr: `slipway.yaml: name: app name "` + strings.Repeat("a", 54) + `" is not usable in Kubernetes`,
+		},
+		{
+			name:    "app.json name with nothing usable",
+			dirName: "x",
+			files:   map[string]string{"app.json": `{"name": "¡¿!?"}`},
+			wantErr: `app.json: name: app name "" is not usable in Kubernetes`,
+		},
+		{
+			name:    "directory name with nothing usable",
+			dirName: "___",
+			wantErr: `the directory name: app name "" is not usable in Kubernetes`,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), tc.dirName)
+			files := map[string]string{"Procfile": "web: ./server\n"}
+			for k, v := range tc.files {
+				files[k] = v
+			}
+			writeFiles(t, dir, files)
+			a, err := Load(dir, tc.opts)
+			if tc.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+					t.Fatalf("error:\n expected %q\n      got %v", tc.wantErr, err)
+				}
+				return
+			}
+			checkErr(t, "Load", err)
+			wantString(t, "Name", a.Name, tc.want)
+			wantString(t, "Image.Repository (defaults to the name)", a.Image.Repository, tc.want)
+		})
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for in, want := range map[string]string{
+		"PostHog - Product Analytics": "posthog-product-analytics",
+		"Code Triage ":                "code-triage",
+		"IL GCC review app":           "il-gcc-review-app",
+		"--x--":                       "x",
+		"":                            "",
+		strings.Repeat("ab-", 30):     strings.TrimSuffix(strings.Repeat("ab-", 18), "-"),
+	} {
+		if got := Slug(in); got != want {
+			t.Errorf("Slug(%q): expected %q, got %q", in, want, got)
+		}
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	dir := writeApp(t, map[string]string{
+		"Procfile": "release: ./migrate\nweb: ./server\nworker: ./worker\nclock: ./clock\n",
+	})
+	a, err := Load(dir, Options{})
+	checkErr(t, "Load", err)
+	checkWarnings(t, "Load", a.Warnings)
+	if got, want := a.ProcessNames(), []string{"web", "worker", "clock"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("process types (release is not one): expected %q, got %q", want, got)
+	}
+	std := DynoSizes[DefaultSize]
+	for _, tc := range []struct {
+		name      string
+		port      int
+		routed    bool
+		singleton bool
+		source    string
+	}{
+		{"web", DefaultPort, true, false, "Procfile:2"},
+		{"worker", 0, false, false, "Procfile:3"},
+		{"clock", 0, false, true, "Procfile:4"},
+	} {
+		p := mustProcess(t, a, tc.name)
+		got := [...]any{p.Replicas, p.Port, p.Routed, p.Singleton, p.Source, p.GracePeriod, p.Resources, p.Size}
+		want := [...]any{1, tc.port, tc.routed, tc.singleton, tc.source, DefaultGracePeriod, std, ""}
+		if got != want {
+			t.Errorf("%s: expected [replicas port routed singleton source grace resources size] = %v, got %v", tc.name, want, got)
+		}
+	}
+	if a.Release == nil || a.Release.Command != "./migrate" || a.Release.Source != "Procfile:1" || a.Release.Timeout != DefaultReleaseTimeout {
+		t.Errorf("Release: expected ./migrate from Procfile:1 with timeout %d, got %+v", DefaultReleaseTimeout, a.Release)
+	}
+	if got, want := a.Sources, []string{"Procfile"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Sources: expected %q, got %q", want, got)
+	}
+	// Default environments.
+	base := filepath.Base(dir)
+	want := map[string]Environment{
+		"staging":    {Name: "staging", Namespace: base + "-staging", EnvFile: ".env.staging"},
+		"production": {Name: "production", Namespace: base + "-production", EnvFile: ".env.production"},
+	}
+	if !reflect.DeepEqual(a.Environments, want) {
+		t.Errorf("Environments:\n expected %+v\n      got %+v", want, a.Environments)
+	}
+	if got := a.EnvironmentNames(); !reflect.DeepEqual(got, []string{"production", "staging"}) {
+		t.Errorf("EnvironmentNames: expected [production staging], got %q", got)
+	}
+}
+
+func TestLoadSingletons(t *testing.T) {
+	names := map[string]bool{
+		"clock": true, "scheduler": true, "beat": true, "cron": true, "celerybeat": true,
+		"queue-beat": true, "worker_beat": true, "celery_beat": true, "my-clock": true, "job_scheduler": true,
+		"worker": false, "clockwork": false, "beats": false, "web": false, "cronjobs": false, "heartbeat": false,
+	}
+	var procfile strings.Builder
+	for _, n := range sortedKeys(names) {
+		procfile.WriteString(n + ": run " + n + "\n")
+	}
+	a, err := Load(writeApp(t, map[string]string{"Procfile": procfile.String()}), Options{})
+	checkErr(t, "Load", err)
+	for n, want := range names {
+		if got := mustProcess(t, a, n).Singleton; got != want {
+			t.Errorf("%s: expected Singleton %v, got %v", n, want, got)
+		}
+	}
+	if p := mustProcess(t, a, "worker-beat"); p.Name != "worker_beat" {
+		t.Errorf("lookup by KubeName worker-beat: expected worker_beat, got %q", p.Name)
+	}
+}
+
+func TestLoadFormation(t *testing.T) {
+	cases := []struct {
+		name     string
+		appJSON  string
+		manifest string
+		warnings []string
+		check    func(t *testing.T, a *App)
+	}{
+		{
+			name:    "quantity and size",
+			appJSON: `{"formation": {"web": {"quantity": 3, "size": "performance-m"}, "worker": {"quantity": 0}, "release": {"quantity": 1}}}`,
+			check: func(t *testing.T, a *App) {
+				web := mustProcess(t, a, "web")
+				wantInt(t, "web.Replicas", web.Replicas, 3)
+				wantString(t, "web.Size", web.Size, "performance-m")
+				if web.Resources != DynoSizes["performance-m"] {
+					t.Errorf("web.Resources: expected %+v, got %+v", DynoSizes["performance-m"], web.Resources)
+				}
+				worker := mustProcess(t, a, "worker")
+				wantInt(t, "worker.Replicas", worker.Replicas, 0)
+				if worker.Resources != DynoSizes[DefaultSize] {
+					t.Errorf("worker.Resources: expected the default size's %+v, got %+v", DynoSizes[DefaultSize], worker.Resources)
+				}
+			},
+		},
+		{
+			name:    "legacy size names",
+			appJSON: `{"formation": {"web": {"size": "2X"}, "worker": {"size": "Hobby"}}}`,
+			check: func(t *testing.T, a *App) {
+				if r := mustProcess(t, a, "web").Resources; r != DynoSizes["standard-2x"] {
+					t.Errorf("web (2X): expected standard-2x's %+v, got %+v", DynoSizes["standard-2x"], r)
+				}
+				if r := mustProcess(t, a, "worker").Resources; r != DynoSizes["hobby"] {
+					t.Errorf("worker (Hobby): expected hobby's %+v, got %+v", DynoSizes["hobby"], r)
+				}
+			},
+		},
+		{
+			name:     "unknown size: a warning and the default size",
+			appJSON:  `{"formation": {"web": {"quantity": 2, "size": "gigantic"}}}`,
+			warnings: []string{`app.json: formation.web.size: unknown dyno size "gigantic" (known: basic, eco,`},
+			check: func(t *testing.T, a *App) {
+				web := mustProcess(t, a, "web")
+				wantInt(t, "web.Replicas (the quantity still counts)", web.Replicas, 2)
+				if web.Resources != DynoSizes[DefaultSize] || web.Size != "" {
+					t.Errorf("web: expected the default resources and no size, got %+v size %q", web.Resources, web.Size)
+				}
+			},
+		},
+		{
+			name:     "formation for a type the Procfile lacks",
+			appJSON:  `{"formation": {"sidekiq": {"quantity": 2}}}`,
+			warnings: []string{"app.json: formation.sidekiq: no such process type (process types: web, worker); ignored"},
+		},
+		{
+			name:     "slipway.yaml overrides app.json's formation",
+			appJSON:  `{"formation": {"web": {"quantity": 3, "size": "standard-2x"}, "worker": {"quantity": 2, "size": "performance-l"}}}`,
+			manifest: "processes:\n  web:\n    replicas: 5\n    size: performance-m\n  worker:\n    resources:\n      memory: 3Gi\n",
+			check: func(t *testing.T, a *App) {
+				web := mustProcess(t, a, "web")
+				wantInt(t, "web.Replicas", web.Replicas, 5)
+				wantString(t, "web.Size", web.Size, "performance-m")
+				if web.Resources != DynoSizes["performance-m"] {
+					t.Errorf("web.Resources: expected performance-m's %+v, got %+v", DynoSizes["performance-m"], web.Resources)
+				}
+				worker := mustProcess(t, a, "worker")
+				wantInt(t, "worker.Replicas (app.json's)", worker.Replicas, 2)
+				want := DynoSizes["performance-l"]
+				want.MemoryRequest, want.MemoryLimit = "3Gi", "3Gi"
+				if worker.Resources != want {
+					t.Errorf("worker.Resources: expected performance-l with 3Gi memory %+v, got %+v", want, worker.Resources)
+				}
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{"Procfile": "web: ./server\nworker: ./worker\n", "app.json": tc.appJSON}
+			if tc.manifest != "" {
+				files["slipway.yaml"] = tc.manifest
+			}
+			a, err := Load(writeApp(t, files), Options{})
+			checkErr(t, "Load", err)
+			checkWarnings(t, "Load", a.Warnings, tc.warnings...)
+			if tc.check != nil {
+				tc.check(t, a)
+			}
+		})
+	}
+}
+
+func TestLoadAppJSONExtras(t *testing.T) {
+	cases := []struct {
+		name    string
+		appJSON string
+		wantErr string
+		check   func(t *testing.T, a *App)
+	}{
+		{
+			name:    "healthchecks become probes",
+			appJSON: `{"healthchecks": {"web": [{"type": "startup", "path": "/healthz", "attempts": 30, "wait": 2, "initialDelay": 1}, {"type": "liveness", "command": ["pgrep", "puma"]}], "worker": [{"type": "readiness", "port": 9000}]}}`,
+			check: func(t *testing.T, a *App) {
+				web := mustProcess(t, a, "web")
+				want := Probe{Path: "/healthz", FailureThreshold: 30, PeriodSeconds: 2, InitialDelaySeconds: 1}
+				if web.Health.Startup == nil || !reflect.DeepEqual(*web.Health.Startup, want) {
+					t.Errorf("web startup: expected %+v, got %+v", want, web.Health.Startup)
+				}
+				if l := web.Health.Liveness; l == nil || !reflect.DeepEqual(l.Command, []string{"pgrep", "puma"}) || l.TCP {
+					t.Errorf("web liveness: expected exec [pgrep puma], got %+v", l)
+				}
+				if r := mustProcess(t, a, "worker").Health.Readiness; r == nil || !r.TCP || r.Port != 9000 {
+					t.Errorf("worker readiness: expected TCP on 9000, got %+v", r)
+				}
+			},
+		},
+		{
+			name:    "healthcheck for a type the Procfile lacks",
+			appJSON: `{"healthchecks": {"api": [{"type": "startup", "path": "/"}]}}`,
+			wantErr: "app.json: healthchecks.api: no such process type (process types: web, worker)",
+		},
+		{
+			name:    "healthcheck path without a slash",
+			appJSON: `{"healthchecks": {"web": [{"type": "startup", "path": "healthz"}]}}`,
+			wantErr: `app.json: healthchecks.web[0].path: "healthz" must start with /`,
+		},
+		{
+			name:    "TCP healthcheck on a worker without a port",
+			appJSON: `{"healthchecks": {"worker": [{"type": "liveness"}]}}`,
+			wantErr: `app.json: healthchecks.worker[0]: process worker listens on no port; give "port" or "command"`,
+		},
+		{
+			name:    "cron",
+			appJSON: `{"cron": [{"command": " ./report ", "schedule": "0 * * * *"}, {"command": "./sweep", "schedule": "@daily", "concurrency_policy": "replace", "maintenance": true}]}`,
+			check: func(t *testing.T, a *App) {
+				if len(a.Cron) != 2 {
+					t.Fatalf("Cron: expected 2 tasks, got %+v", a.Cron)
+				}
+				c0, c1 := a.Cron[0], a.Cron[1]
+				if c0.Command != "./report" || c0.Schedule != "0 * * * *" || c0.ConcurrencyPolicy != "Forbid" || c0.Suspend || c0.Source != "app.json: cron[0]" {
+					t.Errorf("cron[0]: expected ./report hourly, Forbid, not suspended, from app.json: cron[0]; got %+v", c0)
+				}
+				if c1.ConcurrencyPolicy != "Replace" || !c1.Suspend {
+					t.Errorf("cron[1]: expected Replace and suspended (maintenance), got %+v", c1)
+				}
+				if !strings.HasPrefix(c0.Name, "cron-") || len(c0.Name) != len("cron-")+8 || !dnsLabel.MatchString(c0.Name) || c0.Name == c1.Name {
+					t.Errorf("cron names: expected distinct cron-<8 hex>, got %q and %q", c0.Name, c1.Name)
+				}
+			},
+		},
+		{
+			name:    "cron names are stable",
+			appJSON: `{"cron": [{"command": "./report", "schedule": "0 * * * *"}]}`,
+			check: func(t *testing.T, a *App) {
+				// The name is what the CronJob is called in the cluster: it must not change
+				// between releases, so it is pinned here.
+				wantString(t, "cron[0].Name", a.Cron[0].Name, cronName("0 * * * *", "./report"))
+			},
+		},
+		{
+			name:    "duplicate cron",
+			appJSON: `{"cron": [{"command": "./report", "schedule": "@hourly"}, {"command": " ./report", "schedule": "@hourly "}]}`,
+			wantErr: "app.json: cron[1]: same command and schedule as cron[0]",
+		},
+		{
+			name:    "postdeploy",
+			appJSON: `{"scripts": {"postdeploy": "rake db:seed"}}`,
+			check:   func(t *testing.T, a *App) { wantString(t, "PostDeploy", a.PostDeploy, "rake db:seed") },
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := Load(writeApp(t, map[string]string{"Procfile": "web: ./server\nworker: ./worker\n", "app.json": tc.appJSON}), Options{})
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("error:\n expected %q\n      got %v", tc.wantErr, err)
+				}
+				return
+			}
+			checkErr(t, "Load", err)
+			if tc.check != nil {
+				tc.check(t, a)
+			}
+		})
+	}
+}
+
+// cronName is the documented derivation: "cron-" and 8 hex digits of sha256(schedule NUL command).
+func cronName(schedule, command string) string {
+	a := &App{}
+	_ = loadCron(a, &AppJSON{Cron: []DokkuCron{{Command: command, Schedule: schedule}}})
+	return a.Cron[0].Name
+}
+
+func TestLoadEnvironments(t *testing.T) {
+	dir := writeApp(t, map[string]string{
+		"Procfile": "web: ./server\n",
+		"slipway.yaml": `name: shop
+environments:
+  review:
+    domain: "*.review.example.com"
+  production:
+    namespace: shop
+    context: prod-cluster
+    domain: shop.example.com
+    ingressClass: nginx
+    websocket: true
+    envFile: config/production.env
+    tls:
+      enabled: true
+      clusterIssuer: letsencrypt
+`,
+	})
+	a, err := Load(dir, Options{})
+	checkErr(t, "Load", err)
+	want := map[string]Environment{
+		"review": {Name: "review", Namespace: "shop-review", Domain: "*.review.example.com", EnvFile: ".env.review"},
+		"production": {Name: "production", Namespace: "shop", Context: "prod-cluster", Domain: "shop.example.com", IngressClass: "nginx",
+			Websocket: true, EnvFile: "config/production.env", TLS: TLS{Enabled: true, ClusterIssuer: "letsencrypt"}},
+	}
+	if !reflect.DeepEqual(a.Environments, want) {
+		t.Errorf("Environments (declared ones replace the defaults):\n expected %+v\n      got %+v", want, a.Environments)
+	}
+	_, err = Load(dir, Options{Environment: "staging"})
+	checkErr(t, "Load staging", err, `unknown environment "staging" (known: production, review)`)
+}
+
+func TestLoadLongNames(t *testing.T) {
+	cases := []struct {
+		name    string
+		files   map[string]string
+		wantErr string
+	}{
+		{
+			name:  "process object name of 62 characters",
+			files: map[string]string{"slipway.yaml": "name: " + strings.Repeat("a", 50) + "\n", "Procfile": "web: x\nweb-uploads: y\n"},
+		},
+		{
+			name:    "process object name over 63",
+			files:   map[string]string{"slipway.yaml": "name: " + strings.Repeat("a", 52) + "\n", "Procfile": "web: x\nweb-uploads: y\n"},
+			wantErr: `Procfile:2: object name "` + strings.Repeat("a", 52) + `-web-uploads" is 64 characters, over Kubernetes' 63: shorten the app name (name: in slipway.yaml) or the process type`,
+		},
+		{
+			name:    "CronJob name over 52",
+			files:   map[string]string{"slipway.yaml": "name: " + strings.Repeat("c", 40) + "\n", "Procfile": "web: x\n", "app.json": `{"cron": [{"command": "x", "schedule": "@daily"}]}`},
+			wantErr: `app.json: cron[0]: CronJob name "` + strings.Repeat("c", 40) + `-cron-`,
+		},
+		{
+			name:    "default namespace over 63",
+			files:   map[string]string{"slipway.yaml": "name: " + strings.Repeat("n", 53) + "\n", "Procfile": "web: x\n"},
+			wantErr: `environment production: namespace "` + strings.Repeat("n", 53) + `-production" is 64 characters, over Kubernetes' 63: shorten the app name (name: in slipway.yaml) or set environments.production.namespace`,
+		},
+		{
+			name:    "declared environment's default namespace over 63",
+			files:   map[string]string{"slipway.yaml": "name: " + strings.Repeat("n", 53) + "\nenvironments:\n  production: {}\n", "Procfile": "web: x\n"},
+			wantErr: `slipway.yaml:3: environments.production.namespace: "` + strings.Repeat("n", 53) + `-production" is not a valid namespace name`,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writeApp(t, tc.files), Options{})
+			if tc.wantErr == "" {
+				checkErr(t, "Load", err)
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+				t.Fatalf("error:\n expected %q\n      got %v", tc.wantErr, err)
+			}
+		})
+	}
+}
+
+func TestLoadProcfileSources(t *testing.T) {
+	cases := []struct {
+		name     string
+		files    map[string]string
+		wantErr  []string // substrings
+		warnings []string
+		check    func(t *testing.T, a *App)
+	}{
+		{
+			name:     "no Procfile, package.json with scripts.start: web runs npm start",
+			files:    map[string]string{"package.json": `{"scripts": {"start": "node server.js", "test": "jest"}}`},
+			warnings: []string{`package.json: no Procfile: web runs "npm start", as on Heroku; write a Procfile to say so explicitly`},
+			check: func(t *testing.T, a *App) {
+				web := mustProcess(t, a, "web")
+				if web.Command != "npm start" || web.Source != "package.json" || !web.Routed || web.Port != DefaultPort {
+					t.Errorf("web: expected routed `npm start` from package.json on %d, got %+v", DefaultPort, web)
+				}
+			},
+		},
+		{
+			name:    "no Procfile, package.json without scripts.start",
+			files:   map[string]string{"package.json": `{"scripts": {"build": "tsc"}}`},
+			wantErr: []string{"Procfile: no Procfile in ", "hint: Slipway runs the process types a Procfile declares"},
+		},
+		{
+			name:    "no Procfile and nothing else",
+			files:   map[string]string{"README.md": "# hi\n"},
+			wantErr: []string{"Procfile: no Procfile in ", "\n  hint: Slipway runs the process types a Procfile declares, one per line, e.g. `web: npm start`; heroku.yml's run: section works too"},
+		},
+		{
+			name:    "Procfile with only release",
+			files:   map[string]string{"Procfile": "release: rake db:migrate\n"},
+			wantErr: []string{"Procfile: declares no process type other than release\n  hint: add a line such as `web: bundle exec puma -p $PORT`"},
+		},
+		{
+			name:    "Procfile with only comments",
+			files:   map[string]string{"Procfile": "# web: later\n"},
+			wantErr: []string{"Procfile: declares no process type\n  hint: add a line such as"},
+		},
+		{
+			name:    "Procfile parse error names Procfile:LINE",
+			files:   map[string]string{"Procfile": "web: ./server\nworker ./worker\n"},
+			wantErr: []string{"Procfile:2: "},
+		},
+		{
+			name:    "Procfile duplicate",
+			files:   map[string]string{"Procfile": "web: a\nworker: b\nworker: c\n"},
+			wantErr: []string{`Procfile:3: process type "worker" declared twice (first on line 2)`},
+		},
+		{
+			name:     "Procfile warnings are relabelled",
+			files:    map[string]string{"Procfile": "web: a\nworker_beat: b\n"},
+			warnings: []string{`Procfile:2: process type "worker_beat" is named "worker-beat" in Kubernetes`},
+			check: func(t *testing.T, a *App) {
+				p := mustProcess(t, a, "worker_beat")
+				if p.KubeName != "worker-beat" || !p.Singleton {
+					t.Errorf("worker_beat: expected KubeName worker-beat and singleton, got %q %v", p.KubeName, p.Singleton)
+				}
+			},
+		},
+		{
+			name:  "Sources in load order",
+			files: map[string]string{"Procfile": "web: a\n", "app.json": "{}", "heroku.yml": "", "slipway.yaml": ""},
+			check: func(t *testing.T, a *App) {
+				if want := []string{"slipway.yaml", "app.json", "heroku.yml", "Procfile"}; !reflect.DeepEqual(a.Sources, want) {
+					t.Errorf("Sources: expected %q, got %q", want, a.Sources)
+				}
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeApp(t, tc.files)
+			a, err := Load(dir, Options{})
+			if len(tc.wantErr) > 0 {
+				checkErr(t, "Load", err, tc.wantErr...)
+				if err != nil && strings.HasPrefix(tc.wantErr[0], "Procfile:") && strings.Trim(tc.wantErr[0][len("Procfile:"):len("Procfile:")+1], "0123456789") == "" && strings.Contains(err.Error(), dir) {
+					t.Errorf("a Procfile error should name Procfile, not %s: %v", dir, err)
+				}
+				return
+			}
+			checkErr(t, "Load", err)
+			checkWarnings(t, "Load", a.Warnings, tc.warnings...)
+			if tc.check != nil {
+				tc.check(t, a)
+			}
+		})
+	}
+}
+
+func TestLoadNotADirectory(t *testing.T) {
+	dir := writeApp(t, map[string]string{"Procfile": "web: x\n"})
+	_, err := Load(filepath.Join(dir, "Procfile"), Options{})
+	checkErr(t, "Load(file)", err, "is not a directory")
+	_, err = Load(filepath.Join(dir, "missing"), Options{})
+	checkErr(t, "Load(missing)", err, "load app:")
+	if err != nil && !os.IsNotExist(unwrapAll(err)) {
+		t.Errorf("Load(missing): expected an error wrapping fs.ErrNotExist, got %v", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
