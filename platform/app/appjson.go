@@ -147,6 +147,15 @@ func ParseAppJSON(data []byte, file string) (*AppJSON, error) {
 			}
 		}
 	}
+	for _, k := range []string{"addons", "buildpacks"} {
+		if raw, ok := top[k]; ok && !isNull(raw) && string(bytes.TrimSpace(raw)) != "[]" {
+			what := map[string]string{
+				"addons":     "addons are Heroku add-ons; provision them yourself and set their URLs as config vars",
+				"buildpacks": "buildpacks are not used: Slipway builds with a Dockerfile (its own, generated, when the repository has none)",
+			}[k]
+			warn("%s", what)
+		}
+	}
 	if raw, ok := top["environments"]; ok && !isNull(raw) {
 		// Heroku reads these only for review apps and CI; their env, formation and scripts
 		// would otherwise look as if they applied.
@@ -454,7 +463,7 @@ func checkVarName(name string) error {
 	for i, r := range name {
 		ok := r == '_' || r == '.' || r == '-' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9')
 		if !ok {
-			return fmt.Errorf("%q is not a valid config var name (letters, digits and _ only, not starting with a digit)", name)
+			return fmt.Errorf("%q is not a valid config var name (letters, digits, _, . and - only, not starting with a digit)", name)
 		}
 	}
 	return nil

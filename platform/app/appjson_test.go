@@ -17,6 +17,15 @@ var appJSONCases = []struct {
 	warnings []string // one substring per expected warning, in order
 	check    func(t *testing.T, a *AppJSON)
 }{
+	{
+		name:     "addons and buildpacks are named as not used",
+		in:       `{"addons": ["heroku-postgresql", {"plan": "heroku-redis"}], "buildpacks": [{"url": "heroku/nodejs"}], "stack": "heroku-24"}`,
+		warnings: []string{"addons are Heroku add-ons; provision them yourself", "buildpacks are not used"},
+	},
+	{
+		name: "empty addons say nothing",
+		in:   `{"addons": [], "buildpacks": []}`,
+	},
 	// env
 	{
 		name:  "env string",

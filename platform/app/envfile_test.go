@@ -125,12 +125,12 @@ var envCases = []struct {
 	{
 		name:    "name starting with a digit",
 		in:      "A=1\n2FA_SECRET=x\n",
-		wantErr: `.env:2: "2FA_SECRET" is not a valid config var name (letters, digits and _ only, not starting with a digit)`,
+		wantErr: `.env:2: "2FA_SECRET" is not a valid config var name (letters, digits, _, . and - only, not starting with a digit)`,
 	},
 	{
 		name:    "name with a space",
 		in:      "A=1\nMY VAR=x\n",
-		wantErr: `.env:2: "MY VAR" is not a valid config var name (letters, digits and _ only, not starting with a digit)`,
+		wantErr: `.env:2: "MY VAR" is not a valid config var name (letters, digits, _, . and - only, not starting with a digit)`,
 	},
 	{
 		name:    "non-ASCII name (godotenv reads it byte by byte)",
@@ -140,7 +140,7 @@ var envCases = []struct {
 	{
 		name:    "two bad names: the first line is reported",
 		in:      "A=1\nZ Z=x\nB B=y\n",
-		wantErr: `.env:2: "Z Z" is not a valid config var name (letters, digits and _ only, not starting with a digit)`,
+		wantErr: `.env:2: "Z Z" is not a valid config var name (letters, digits, _, . and - only, not starting with a digit)`,
 	},
 	{
 		name:    "empty name",

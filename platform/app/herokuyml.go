@@ -58,14 +58,15 @@ func ParseHerokuYML(data []byte, file string) (*HerokuYML, error) {
 	}
 	var doc herokuYMLDoc
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, manifestError(file, err)
+		return nil, manifestError(file, data, err)
 	}
 	warn := func(line int, format string, args ...any) {
 		h.Warnings = append(h.Warnings, Warning{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
 	}
+	pick := "web" // the process type whose image Slipway builds
 	if len(doc.Build.Docker) > 0 {
 		types := sortedKeys(doc.Build.Docker)
-		pick := types[0]
+		pick = types[0]
 		if _, ok := doc.Build.Docker["web"]; ok {
 			pick = "web"
 		}
@@ -104,16 +105,22 @@ func ParseHerokuYML(data []byte, file string) (*HerokuYML, error) {
 	}
 	for _, t := range sortedKeys(doc.Run) {
 		n := doc.Run[t]
-		cmd, err := runCommandOf(&n)
+		cmd, image, err := runCommandOf(&n)
 		if err != nil {
 			return nil, &FileError{File: file, Line: n.Line, Msg: fmt.Sprintf("run.%s: %v", t, err)}
+		}
+		if image != "" && image != pick {
+			warn(n.Line, "run.%s: image %q: Slipway builds one image per repository (%s's) and runs every process from it", t, image, pick)
 		}
 		h.Run[t] = herokuRun{Command: cmd, Line: n.Line}
 	}
 	if doc.Release.Kind != 0 {
-		cmd, err := runCommandOf(&doc.Release)
+		cmd, image, err := runCommandOf(&doc.Release)
 		if err != nil {
 			return nil, &FileError{File: file, Line: doc.Release.Line, Msg: fmt.Sprintf("release: %v", err)}
+		}
+		if image != "" && image != pick {
+			warn(doc.Release.Line, "release: image %q: Slipway builds one image per repository (%s's) and runs the release command from it", image, pick)
 		}
 		h.Release, h.ReleaseLine = cmd, doc.Release.Line
 	}
@@ -139,45 +146,46 @@ func dockerfileOf(n *yaml.Node) (string, error) {
 
 // runCommandOf reads "cmd", ["argv", …] or {command: …, image: …}. A list of one item is
 // a command line; a longer list is argv, each item quoted to stay one word.
-func runCommandOf(n *yaml.Node) (string, error) {
+func runCommandOf(n *yaml.Node) (cmd, image string, err error) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if strings.TrimSpace(n.Value) == "" {
-			return "", fmt.Errorf("empty command")
+			return "", "", fmt.Errorf("empty command")
 		}
-		return strings.TrimSpace(n.Value), nil
+		return strings.TrimSpace(n.Value), "", nil
 	case yaml.SequenceNode:
 		var argv []string
 		if err := n.Decode(&argv); err != nil {
-			return "", fmt.Errorf("expected a list of strings")
+			return "", "", fmt.Errorf("expected a list of strings")
 		}
 		if len(argv) == 0 {
-			return "", fmt.Errorf("empty command")
+			return "", "", fmt.Errorf("empty command")
 		}
 		if len(argv) == 1 {
 			// Heroku's own examples write `command: [rake db:migrate]`: one item that is
 			// a whole command line, run by the shell as written (quoting it as a single
 			// word would look for a program called "rake db:migrate").
 			if strings.TrimSpace(argv[0]) == "" {
-				return "", fmt.Errorf("empty command")
+				return "", "", fmt.Errorf("empty command")
 			}
-			return strings.TrimSpace(argv[0]), nil
+			return strings.TrimSpace(argv[0]), "", nil
 		}
-		return shellJoin(argv), nil
+		return shellJoin(argv), "", nil
 	case yaml.MappingNode:
 		var v struct {
 			Command yaml.Node `yaml:"command"`
 			Image   string    `yaml:"image"`
 		}
 		if err := n.Decode(&v); err != nil {
-			return "", err
+			return "", "", err
 		}
 		if v.Command.Kind == 0 {
-			return "", fmt.Errorf("missing command")
+			return "", "", fmt.Errorf("missing command")
 		}
-		return runCommandOf(&v.Command)
+		cmd, _, err := runCommandOf(&v.Command)
+		return cmd, v.Image, err
 	}
-	return "", fmt.Errorf("expected a command")
+	return "", "", fmt.Errorf("expected a command")
 }
 
 // shellJoin quotes argv for /bin/sh -c so that each element stays one word.

@@ -31,8 +31,9 @@ var herokuYMLCases = []struct {
 		check: wantRun("worker", "python myworker.py --queue high", 3),
 	},
 	{
-		name: "run as {command, image}",
-		in:   "run:\n  web: bundle exec puma\n  asset-syncer:\n    command:\n      - python asset-syncer.py\n    image: worker\n  mailer:\n    command: bin/mailer --fast\n",
+		name:     "run as {command, image}",
+		in:       "run:\n  web: bundle exec puma\n  asset-syncer:\n    command:\n      - python asset-syncer.py\n    image: worker\n  mailer:\n    command: bin/mailer --fast\n    image: web\n",
+		warnings: []string{`heroku.yml:4: run.asset-syncer: image "worker": Slipway builds one image per repository (web's)`},
 		check: func(t *testing.T, h *HerokuYML) {
 			wantRun("asset-syncer", "python asset-syncer.py", 4)(t, h)
 			wantRun("mailer", "bin/mailer --fast", 8)(t, h)
@@ -59,7 +60,7 @@ var herokuYMLCases = []struct {
 	{
 		name:    "run as a list",
 		in:      "run:\n  - web\n",
-		wantErr: "heroku.yml:2: a list should be a mapping",
+		wantErr: "heroku.yml:2: run: a list should be a mapping",
 	},
 	{
 		name: "release",
@@ -106,7 +107,7 @@ var herokuYMLCases = []struct {
 	{
 		name:    "setup.config with a name that cannot be a config var",
 		in:      "setup:\n  config:\n    RAILS ENV: production\n",
-		wantErr: `heroku.yml: setup.config: "RAILS ENV" is not a valid config var name (letters, digits and _ only, not starting with a digit)`,
+		wantErr: `heroku.yml: setup.config: "RAILS ENV" is not a valid config var name (letters, digits, _, . and - only, not starting with a digit)`,
 	},
 	{
 		name:     "buildpack settings are reported",
@@ -121,12 +122,12 @@ var herokuYMLCases = []struct {
 	{
 		name:    "scalar for a section (found by FuzzParseHerokuYML)",
 		in:      "setup: 0\n",
-		wantErr: `heroku.yml:1: "0" should be a mapping`,
+		wantErr: `heroku.yml:1: setup: "0" should be a mapping`,
 	},
 	{
 		name:    "list for build.config",
 		in:      "build:\n  config:\n    - A=1\n",
-		wantErr: "heroku.yml:3: a list should be a mapping",
+		wantErr: "heroku.yml:3: build.config: a list should be a mapping",
 	},
 	{
 		name:    "syntax error",

@@ -255,6 +255,7 @@ func loadProcesses(a *App, dir string, hy *HerokuYML) error {
 			if cmd, ok := npmStart(dir); ok {
 				a.warn("package.json", 0, "no Procfile: web runs %q, as on Heroku; write a Procfile to say so explicitly", cmd)
 				a.Processes = append(a.Processes, newProcess("web", "web", cmd, "package.json"))
+				a.Sources = append(a.Sources, "package.json")
 				return nil
 			}
 			return &FileError{File: ProcfileFile, Msg: "no Procfile in " + dir, Hint: "Slipway runs the process types a Procfile declares, one per line, e.g. `web: npm start`; heroku.yml's run: section works too"}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -159,19 +160,26 @@ func ParseManifest(data []byte, file string) (*Manifest, error) {
 		if errors.Is(err, io.EOF) {
 			return &m, nil // only comments: an empty document
 		}
-		return nil, manifestError(file, err)
+		return nil, manifestError(file, data, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &FileError{File: file, Line: extra.Line, Msg: "a second YAML document (after ---); slipway.yaml holds one"}
 	}
 	return &m, nil
 }
 
 // manifestError turns yaml's messages ("yaml: unmarshal errors:\n  line 3: field x not
 // found in type app.ProcessSettings") into located ones a user reads without Go types.
-func manifestError(file string, err error) error {
+// Each message names the field it is about (processes.web.replicas) when the line shows it.
+func manifestError(file string, data []byte, err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
+		var root yaml.Node
+		_ = yaml.Unmarshal(data, &root)
 		msgs := make([]string, 0, len(te.Errors))
 		for _, e := range te.Errors {
-			msgs = append(msgs, file+":"+humanYAML(e))
+			msgs = append(msgs, file+":"+withField(&root, humanYAML(e)))
 		}
 		return &FileError{File: file, Msg: strings.Join(msgs, "\n"), prelocated: true}
 	}
@@ -180,6 +188,77 @@ func manifestError(file string, err error) error {
 		return &FileError{File: file, Msg: file + ":" + m[1] + ": " + msg[len(m[0]):], prelocated: true}
 	}
 	return &FileError{File: file, Msg: msg}
+}
+
+// withField puts the dotted path of the field on the message's line after the line number:
+// "3: processes.web.replicas: \"many\" should be a whole number", or for an unknown
+// field the mapping it is in: "4: processes.web: unknown field \"prot\"".
+func withField(root *yaml.Node, msg string) string {
+	num, rest, ok := strings.Cut(msg, ": ")
+	line, err := strconv.Atoi(num)
+	if !ok || err != nil {
+		return msg
+	}
+	var path []string
+	if m := yamlUnknownHumanRE.FindStringSubmatch(rest); m != nil {
+		// The unknown key is on the line; name the mapping that holds it.
+		if p := deepest(root, line, nil, keyAt); len(p) > 0 {
+			path = p[:len(p)-1]
+		}
+	} else {
+		kind := yaml.ScalarNode
+		switch {
+		case strings.HasPrefix(rest, "a list "):
+			kind = yaml.SequenceNode
+		case strings.HasPrefix(rest, "a mapping "):
+			kind = yaml.MappingNode
+		}
+		match := func(_, v *yaml.Node, line int) bool { return v.Kind == kind && v.Line == line }
+		if tagged, ok := strings.CutPrefix(rest, "a value tagged "); ok {
+			tag, _, _ := strings.Cut(tagged, " ")
+			match = func(_, v *yaml.Node, line int) bool { return v.Tag == tag && v.Line == line }
+		}
+		path = deepest(root, line, nil, match)
+	}
+	if len(path) == 0 {
+		return msg
+	}
+	return num + ": " + strings.Join(path, ".") + ": " + rest
+}
+
+var yamlUnknownHumanRE = regexp.MustCompile(`^unknown field "(.*)"$`)
+
+func keyAt(k, _ *yaml.Node, line int) bool { return k != nil && k.Line == line }
+
+// deepest returns the path of the deepest entry (mapping key k and value v, or list item v
+// with k nil) on line that match accepts.
+func deepest(n *yaml.Node, line int, path []string, match func(k, v *yaml.Node, line int) bool) []string {
+	var best []string
+	consider := func(k, v *yaml.Node, p []string) {
+		if match(k, v, line) && len(p) > len(best) {
+			best = p
+		}
+		if q := deepest(v, line, p, match); len(q) > len(best) {
+			best = q
+		}
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if q := deepest(c, line, path, match); len(q) > len(best) {
+				best = q
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			consider(n.Content[i], n.Content[i+1], append(append([]string{}, path...), n.Content[i].Value))
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			consider(nil, c, append(append([]string{}, path...), strconv.Itoa(i)))
+		}
+	}
+	return best
 }
 
 func humanYAML(s string) string {

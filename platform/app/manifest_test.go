@@ -91,7 +91,7 @@ environments:
 	{
 		name:    "unknown field in a process",
 		in:      "name: shop\nprocesses:\n  web:\n    prot: 8080\n",
-		wantErr: `slipway.yaml:4: unknown field "prot"`,
+		wantErr: `slipway.yaml:4: processes.web: unknown field "prot"`,
 	},
 	{
 		name:    "unknown top-level field",
@@ -101,7 +101,7 @@ environments:
 	{
 		name:    "unknown field in an environment",
 		in:      "environments:\n  staging:\n    domian: x.example.com\n",
-		wantErr: `slipway.yaml:3: unknown field "domian"`,
+		wantErr: `slipway.yaml:3: environments.staging: unknown field "domian"`,
 	},
 	{
 		name:    "unknown field with a space in its name (found by FuzzParseManifest)",
@@ -116,37 +116,37 @@ environments:
 	{
 		name:    "two unknown fields are both reported",
 		in:      "processes:\n  web:\n    prot: 1\n    replica: 2\n",
-		wantErr: "slipway.yaml:3: unknown field \"prot\"\nslipway.yaml:4: unknown field \"replica\"",
+		wantErr: "slipway.yaml:3: processes.web: unknown field \"prot\"\nslipway.yaml:4: processes.web: unknown field \"replica\"",
 	},
 	{
 		name:    "word for a number",
 		in:      "processes:\n  web:\n    replicas: two\n",
-		wantErr: `slipway.yaml:3: "two" should be a whole number`,
+		wantErr: `slipway.yaml:3: processes.web.replicas: "two" should be a whole number`,
 	},
 	{
 		name:    "long word for a number is cut",
 		in:      "release:\n  timeout: fifteen-minutes\n",
-		wantErr: `slipway.yaml:2: "fifteen..." should be a whole number`,
+		wantErr: `slipway.yaml:2: release.timeout: "fifteen..." should be a whole number`,
 	},
 	{
 		name:    "word for a boolean",
 		in:      "environments:\n  staging:\n    websocket: maybe\n",
-		wantErr: `slipway.yaml:3: "maybe" should be true or false`,
+		wantErr: `slipway.yaml:3: environments.staging.websocket: "maybe" should be true or false`,
 	},
 	{
 		name:    "list for a mapping",
 		in:      "processes:\n  - web\n",
-		wantErr: `slipway.yaml:2: a list should be a mapping`,
+		wantErr: `slipway.yaml:2: processes: a list should be a mapping`,
 	},
 	{
 		name:    "mapping for a string",
 		in:      "name:\n  first: shop\n",
-		wantErr: `slipway.yaml:2: a mapping should be a string`,
+		wantErr: `slipway.yaml:2: name: a mapping should be a string`,
 	},
 	{
 		name:    "scalar for a mapping",
 		in:      "image: registry.example.com/shop\n",
-		wantErr: `slipway.yaml:1: "registr..." should be a mapping`,
+		wantErr: `slipway.yaml:1: image: "registr..." should be a mapping`,
 	},
 	{
 		name:    "value holding a backtick (found by FuzzParseManifest)",
@@ -156,7 +156,7 @@ environments:
 	{
 		name:    "value with a tag of its own",
 		in:      "name: !secret [a]\n",
-		wantErr: "slipway.yaml:1: a value tagged !secret should be a string",
+		wantErr: "slipway.yaml:1: name: a value tagged !secret should be a string",
 	},
 	{
 		name:    "scalar document",
@@ -171,7 +171,12 @@ environments:
 	{
 		name:    "healthcheck command list holding a mapping",
 		in:      "processes:\n  worker:\n    healthcheck:\n      command: [{run: x}]\n",
-		wantErr: `slipway.yaml:4: a mapping should be a string`,
+		wantErr: `slipway.yaml:4: processes.worker.healthcheck.command.0: a mapping should be a string`,
+	},
+	{
+		name:    "second document",
+		in:      "name: a\n---\nname: b\n",
+		wantErr: "slipway.yaml:2: a second YAML document (after ---); slipway.yaml holds one",
 	},
 	{
 		name:    "syntax error",
