@@ -52,11 +52,12 @@ func (a *App) ResolveConfig(opts ConfigOptions) (*Config, error) {
 		}
 	}
 	for _, f := range opts.EnvFiles {
-		ef, err := ReadEnvFile(envFilePath(a.Dir, f), f)
+		path := envFilePath(a.Dir, f)
+		if _, err := os.Stat(path); !opts.Explicit && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		ef, err := ReadEnvFile(path, f)
 		if err != nil {
-			if !opts.Explicit && errors.Is(unwrapNotExist(envFilePath(a.Dir, f)), fs.ErrNotExist) {
-				continue
-			}
 			return nil, err
 		}
 		for k, v := range ef.Vars {
@@ -82,11 +83,6 @@ func (a *App) ResolveConfig(opts ConfigOptions) (*Config, error) {
 		}
 	}
 	return c, nil
-}
-
-func unwrapNotExist(path string) error {
-	_, err := os.Stat(path)
-	return err
 }
 
 // MissingError explains which required vars have no value and where to set them.
