@@ -1,0 +1,11 @@
+// Package sandbox runs a throwaway local Kubernetes cluster: the upstream control plane
+// (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) built from the upstream
+// Go modules, and simulated nodes from kwok. Nothing is pulled from a cloud: the binaries
+// are built once with the local go toolchain into a cache directory and reused.
+//
+// Build compiles the binaries; Sandbox starts, inspects and stops a cluster whose state
+// (certificates, etcd data, logs, PIDs, kubeconfig) lives in one directory.
+//
+// The package never prints and never exits: progress goes to an injected io.Writer, and
+// failures come back as errors naming the component and the tail of its log.
+package sandbox
