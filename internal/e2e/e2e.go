@@ -5,6 +5,9 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +15,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/slipwayhq/slipway/platform/sandbox"
 )
 
 // Required reports whether SLIPWAY_E2E=require is set.
@@ -125,4 +131,47 @@ func moduleVersion(t testing.TB, path string) string {
 		t.Fatalf("go list -m %s: %v", path, err)
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// Sandbox starts a throwaway cluster with the real `slipway sandbox up` in a state
+// directory of the test's own, stops it when the test ends, and returns its kubeconfig.
+// The first use on a machine builds the control plane (minutes); a test that cannot have
+// one calls Missing.
+func Sandbox(t testing.TB) (kubeconfig string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: not with -short")
+	}
+	cache := CacheDir(t)
+	b := &sandbox.Build{CacheDir: cache, Progress: io.Discard}
+	if missing := b.Binaries().Missing(); len(missing) > 0 {
+		if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+			if dl, set := d.Deadline(); set && time.Until(dl) < 15*time.Minute {
+				Missing(t, "the sandbox's binaries (%s) are not built in %s and the test deadline is near; run 'slipway sandbox up' once or go test -timeout 30m", strings.Join(missing, ", "), cache)
+			}
+		}
+	}
+	if _, err := b.Run(context.Background()); err != nil {
+		Missing(t, "the sandbox's binaries could not be built: %v", err)
+	}
+	bin := Slipway(t)
+	dir := filepath.Join(t.TempDir(), "sandbox")
+	run := func(args ...string) error {
+		cmd := exec.Command(bin, append([]string{"sandbox"}, append(args, "--state-dir", dir)...)...)
+		cmd.Env = append(os.Environ(), "SLIPWAY_CACHE="+cache)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("slipway sandbox %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	t.Cleanup(func() {
+		if err := run("down"); err != nil {
+			t.Errorf("stop the sandbox: %v", err)
+		}
+	})
+	if err := run("up"); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "kubeconfig")
 }
