@@ -121,6 +121,24 @@ func TestChartsInstallOnSandbox(t *testing.T) {
 			if err != nil || strings.Count(string(hist), "deployed")+strings.Count(string(hist), "superseded") != 2 {
 				t.Errorf("helm history: want 2 revisions (err %v):\n%s", err, hist)
 			}
+
+			// helm rollback goes back to revision 1's config as well as its pods.
+			if b, err := exec.CommandContext(ctx, helm, "rollback", tc.app, "1", "-n", ns, "--wait", "--timeout", "120s", "--kubeconfig", kubeconfig).CombinedOutput(); err != nil {
+				t.Fatalf("helm rollback: %v\n%s", err, b)
+			}
+			sec, err = kc.CoreV1().Secrets(ns).Get(ctx, tc.app+"-config", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := sec.Data["FEATURE_FLAG"]; ok {
+				t.Errorf("after helm rollback to revision 1 the config Secret still has FEATURE_FLAG (revision 2's config)")
+			}
+			third := checksums()
+			for d := range first {
+				if third[d] != first[d] {
+					t.Errorf("%s: after rollback checksum/config = %s, want revision 1's %s", d, third[d], first[d])
+				}
+			}
 		})
 	}
 }
