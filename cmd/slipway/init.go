@@ -90,16 +90,10 @@ func describe(g *globals, a *app.App) {
 		fmt.Fprintf(w, "  cron:      %s  %s\n", c.Schedule, c.Command)
 	}
 	if len(a.Vars) > 0 {
-		names := make([]string, 0, len(a.Vars))
-		for n := range a.Vars {
-			names = append(names, n)
-		}
-		fmt.Fprintf(w, "  config:    %d vars declared in app.json/heroku.yml\n", len(names))
+		fmt.Fprintf(w, "  config:    %d vars declared in app.json/heroku.yml\n", len(a.Vars))
 	}
-	for _, f := range []string{".env"} {
-		if _, err := os.Stat(filepath.Join(a.Dir, f)); err == nil {
-			fmt.Fprintf(w, "  env file:  %s (local runs)\n", f)
-		}
+	if _, err := os.Stat(filepath.Join(a.Dir, ".env")); err == nil {
+		fmt.Fprintf(w, "  env file:  .env (local runs)\n")
 	}
 	for _, n := range a.EnvironmentNames() {
 		e := a.Environments[n]
