@@ -67,8 +67,8 @@ func runInit(g *globals, o *initOptions) error {
 func describe(g *globals, a *app.App) {
 	w := g.streams.Err
 	fmt.Fprintf(w, "app %s (from %s)\n", a.Name, strings.Join(a.Sources, ", "))
-	if lang := app.DetectLanguage(a.Dir); lang != "" {
-		fmt.Fprintf(w, "  language:  %s\n", lang)
+	if langs := app.DetectLanguages(a.Dir); len(langs) > 0 {
+		fmt.Fprintf(w, "  language:  %s\n", strings.Join(langs, ", "))
 	}
 	if a.Release != nil {
 		fmt.Fprintf(w, "  release:   %s  (%s)\n", a.Release.Command, a.Release.Source)

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -86,5 +89,34 @@ func TestInitManifestRoundTrip(t *testing.T) {
 	checkErr(t, "Load with the written slipway.yaml", err)
 	if a.Name != b.Name || !reflect.DeepEqual(a.Processes, b.Processes) || !reflect.DeepEqual(a.Environments, b.Environments) || !reflect.DeepEqual(a.Image, b.Image) {
 		t.Errorf("round trip changed the app:\n before %+v\n after  %+v\nslipway.yaml:\n%s", a, b, data)
+	}
+}
+
+func TestDetectLanguages(t *testing.T) {
+	cases := []struct {
+		name  string
+		files []string
+		want  string
+	}{
+		{"none", nil, ""},
+		{"node", []string{"package.json"}, "Node.js"},
+		{"python with assets", []string{"package.json", "requirements.txt"}, "Python, Node.js"},
+		{"go", []string{"go.mod"}, "Go"},
+		{"rails", []string{"Gemfile", "package.json"}, "Ruby, Node.js"},
+		{"php", []string{"composer.json"}, "PHP"},
+		{"gradle", []string{"build.gradle"}, "Java"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range tc.files {
+				if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := strings.Join(DetectLanguages(dir), ", "); got != tc.want {
+				t.Errorf("DetectLanguages(%v) = %q, want %q", tc.files, got, tc.want)
+			}
+		})
 	}
 }

@@ -45,15 +45,27 @@ func InitManifest(a *App) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// DetectLanguage names the app's language the way buildpacks detect it, or "".
-func DetectLanguage(dir string) string {
-	for _, c := range []struct{ file, lang string }{
-		{"package.json", "Node.js"}, {"requirements.txt", "Python"}, {"pyproject.toml", "Python"}, {"Pipfile", "Python"},
-		{"Gemfile", "Ruby"}, {"go.mod", "Go"}, {"composer.json", "PHP"}, {"pom.xml", "Java"}, {"build.gradle", "Java"},
+// DetectLanguages names the app's languages the way buildpacks detect them, the main one
+// first: Node.js comes last because so many apps carry a package.json for their assets.
+func DetectLanguages(dir string) []string {
+	var langs []string
+	for _, c := range []struct {
+		lang  string
+		files []string
+	}{
+		{"Go", []string{"go.mod"}},
+		{"Ruby", []string{"Gemfile"}},
+		{"Python", []string{"requirements.txt", "pyproject.toml", "Pipfile", "setup.py"}},
+		{"PHP", []string{"composer.json"}},
+		{"Java", []string{"pom.xml", "build.gradle", "build.gradle.kts"}},
+		{"Node.js", []string{"package.json"}},
 	} {
-		if _, err := os.Stat(filepath.Join(dir, c.file)); err == nil {
-			return c.lang
+		for _, f := range c.files {
+			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+				langs = append(langs, c.lang)
+				break
+			}
 		}
 	}
-	return ""
+	return langs
 }
