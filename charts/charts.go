@@ -358,12 +358,7 @@ func firstNonEmpty(ss ...string) string {
 // Write writes the chart into dir (created if missing). Files Slipway did not generate are
 // left alone; generated ones are replaced.
 func (c *Chart) Write(dir string) error {
-	paths := make([]string, 0, len(c.Files))
-	for p := range c.Files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range c.Paths() {
 		full := filepath.Join(dir, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return fmt.Errorf("write chart: %w", err)

@@ -133,6 +133,27 @@ func moduleVersion(t testing.TB, path string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// SandboxBinaries builds the sandbox's binaries into the cache (once per machine: minutes)
+// and returns the cache directory, or calls Missing when they cannot be had. A build that
+// would not finish before the test's deadline is refused up front, with what to do, rather
+// than ended by go test's timeout panic.
+func SandboxBinaries(t testing.TB, progress io.Writer) (cache string) {
+	t.Helper()
+	cache = CacheDir(t)
+	b := &sandbox.Build{CacheDir: cache, Progress: progress}
+	if missing := b.Binaries().Missing(); len(missing) > 0 {
+		if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+			if dl, set := d.Deadline(); set && time.Until(dl) < 15*time.Minute {
+				Missing(t, "the sandbox's binaries (%s) are not built in %s and the test deadline is under 15 minutes away; run 'slipway sandbox up' once or go test -timeout 30m", strings.Join(missing, ", "), cache)
+			}
+		}
+	}
+	if _, err := b.Run(context.Background()); err != nil {
+		Missing(t, "the sandbox's binaries could not be built: %v", err)
+	}
+	return cache
+}
+
 // Sandbox starts a throwaway cluster with the real `slipway sandbox up` in a state
 // directory of the test's own, stops it when the test ends, and returns its kubeconfig.
 // The first use on a machine builds the control plane (minutes); a test that cannot have
@@ -142,18 +163,7 @@ func Sandbox(t testing.TB) (kubeconfig string) {
 	if testing.Short() {
 		t.Skip("end-to-end: not with -short")
 	}
-	cache := CacheDir(t)
-	b := &sandbox.Build{CacheDir: cache, Progress: io.Discard}
-	if missing := b.Binaries().Missing(); len(missing) > 0 {
-		if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
-			if dl, set := d.Deadline(); set && time.Until(dl) < 15*time.Minute {
-				Missing(t, "the sandbox's binaries (%s) are not built in %s and the test deadline is near; run 'slipway sandbox up' once or go test -timeout 30m", strings.Join(missing, ", "), cache)
-			}
-		}
-	}
-	if _, err := b.Run(context.Background()); err != nil {
-		Missing(t, "the sandbox's binaries could not be built: %v", err)
-	}
+	cache := SandboxBinaries(t, io.Discard)
 	bin := Slipway(t)
 	dir := filepath.Join(t.TempDir(), "sandbox")
 	run := func(args ...string) error {

@@ -3,7 +3,6 @@ package app
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"sort"
@@ -102,25 +101,4 @@ func (c *Config) MissingError(where string) error {
 	}
 	fmt.Fprintf(&b, " %s not set\n  hint: %s", strings.Join(names, ", "), where)
 	return errors.New(b.String())
-}
-
-// Keys returns the var names, sorted.
-func (c *Config) Keys() []string { return sortedKeys(c.Vars) }
-
-// WriteMasked writes NAME=value lines with values masked, for listings.
-func (c *Config) WriteMasked(w io.Writer) error {
-	for _, k := range c.Keys() {
-		if _, err := fmt.Fprintf(w, "%s=%s\n", k, Mask(c.Vars[k])); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Mask hides a config value: only its length class shows.
-func Mask(v string) string {
-	if v == "" {
-		return ""
-	}
-	return "********"
 }

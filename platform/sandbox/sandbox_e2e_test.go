@@ -32,18 +32,8 @@ func TestSandboxEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Minute)
 	defer cancel()
-	cache := e2e.CacheDir(t)
-	b := &sandbox.Build{CacheDir: cache, Progress: &lineLogger{t: t, prefix: "build: "}}
-	if missing := b.Binaries().Missing(); len(missing) > 0 {
-		// The first build takes minutes: fail clearly rather than by go test's timeout panic.
-		if d, ok := t.Deadline(); ok && time.Until(d) < 15*time.Minute {
-			e2e.Missing(t, "the sandbox's binaries (%s) are not built in %s and this test's deadline is under 15 minutes away; run 'slipway sandbox up' once or go test -timeout 30m", strings.Join(missing, ", "), cache)
-		}
-	}
 	start := time.Now()
-	if _, err := b.Run(ctx); err != nil {
-		e2e.Missing(t, "the sandbox's binaries could not be built: %v", err)
-	}
+	cache := e2e.SandboxBinaries(t, &lineLogger{t: t, prefix: "build: "})
 	t.Logf("binaries ready in %s", time.Since(start).Round(time.Second))
 
 	bin := e2e.Slipway(t)
