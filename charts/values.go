@@ -40,6 +40,11 @@ type ConfigValues struct {
 	Create     bool              `json:"create"`
 	Data       map[string]string `json:"data"`
 	Checksum   string            `json:"checksum"`
+	// Set lists the vars set with `slipway config set`: they win over the env file on
+	// later deploys. Unset lists the vars removed with `slipway config unset` that the
+	// env file or app.json would otherwise bring back.
+	Set   []string `json:"set,omitempty"`
+	Unset []string `json:"unset,omitempty"`
 }
 
 // ProcessValues is one process type's Deployment.

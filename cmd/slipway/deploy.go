@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipwayhq/slipway/platform/release"
+)
+
+type deployOptions struct {
+	image, version, description string
+	timeout                     time.Duration
+}
+
+func newDeployCmd(g *globals) *cobra.Command {
+	o := &deployOptions{}
+	c := &cobra.Command{
+		Use:   "deploy",
+		Short: "Release the app into an environment and wait for it",
+		Long: `Deploy makes a new release of the app in the environment (-e, default staging): a Helm
+upgrade (or install) of the app's chart into the environment's namespace, created if missing.
+The release command runs first; then every process type rolls out. If either fails in time
+(--timeout), the previous release is restored and the old version keeps serving.
+
+The environment's config vars are app.json's defaults, its env file (.env.<env>), and what
+'slipway config set' stored there, which wins. The formation (scale, autoscale) stays as it is.
+One deploy per app and environment runs at a time.`,
+		Example: `  slipway deploy --image localhost:5000/sample-go@sha256:…
+  slipway deploy -e production --image registry.example.com/shop:3f2a1c9`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runDeploy(c.Context(), g, o) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.image, "image", "", "the image to deploy: REPOSITORY[:TAG][@sha256:DIGEST]")
+	f.StringVar(&o.version, "version", "", "the source version (git sha) the image was built from")
+	f.StringVar(&o.description, "description", "", "the release's description (default: Deploy <version or image>)")
+	f.DurationVar(&o.timeout, "timeout", release.DefaultTimeout, "how long to wait for the release command and the rollout")
+	return c
+}
+
+func runDeploy(ctx context.Context, g *globals, o *deployOptions) error {
+	if o.image == "" {
+		return usageError{errNoImage}
+	}
+	img, err := parseImage(o.image)
+	if err != nil {
+		return usageError{err}
+	}
+	t, err := g.target(g.env, true)
+	if err != nil {
+		return err
+	}
+	res, err := g.manager(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: img, Version: o.version, Description: o.description, Timeout: o.timeout})
+	return g.reportResult(t, res, err)
+}
+
+func newPromoteCmd(g *globals) *cobra.Command {
+	var timeout time.Duration
+	c := &cobra.Command{
+		Use:   "promote [FROM TO]",
+		Short: "Deploy the image running in one environment into another, without a build",
+		Long: `Promote deploys the image of FROM's current release (default staging) into TO (default
+production): the same digest and process commands, TO's own config vars, domain and
+formation. Nothing is built or pushed. The release says "Promote vN from FROM".`,
+		Example: "  slipway promote\n  slipway promote staging production",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) != 0 && len(args) != 2 {
+				return usageError{fmt.Errorf("%s takes FROM and TO, or nothing (staging production)", c.CommandPath())}
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			from, to := "staging", "production"
+			if len(args) == 2 {
+				from, to = args[0], args[1]
+			}
+			if from == to {
+				return usageError{fmt.Errorf("promote %s to itself: name two environments", from)}
+			}
+			src, err := g.target(from, true)
+			if err != nil {
+				return err
+			}
+			dst, err := g.target(to, true)
+			if err != nil {
+				return err
+			}
+			res, err := g.manager(dst).Promote(c.Context(), g.manager(src), release.DeployOptions{App: dst.App, Timeout: timeout})
+			return g.reportResult(dst, res, err)
+		},
+	}
+	c.Flags().DurationVar(&timeout, "timeout", release.DefaultTimeout, "how long to wait for the release command and the rollout")
+	return c
+}

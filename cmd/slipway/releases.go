@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipwayhq/slipway/platform/release"
+)
+
+func newReleasesCmd(g *globals) *cobra.Command {
+	out := &output{}
+	var limit int
+	c := &cobra.Command{
+		Use:     "releases",
+		Aliases: []string{"history"},
+		Short:   "List the app's releases in an environment, newest first",
+		Args:    noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			t, err := g.target(g.env, false)
+			if err != nil {
+				return err
+			}
+			rels, err := g.manager(t).History(c.Context())
+			if err != nil {
+				return err
+			}
+			if limit > 0 && len(rels) > limit {
+				rels = rels[:limit]
+			}
+			if len(rels) == 0 && out.format == "table" {
+				fmt.Fprintf(g.streams.Err, "%s has no releases in %s (namespace %s)\n", t.Name, t.Env, t.Kube.Namespace)
+				return nil
+			}
+			now := time.Now()
+			return out.print(g.streams.Out, jsonReleases(rels), func(tw *tabwriter.Writer) {
+				fmt.Fprintln(tw, "VERSION\tSTATUS\tDESCRIPTION\tIMAGE\tAGE")
+				for _, r := range rels {
+					fmt.Fprintf(tw, "v%d\t%s\t%s\t%s\t%s\n", r.Revision, r.Status, r.Description, r.Image, age(r.Updated, now))
+				}
+			})
+		},
+	}
+	out.bind(c)
+	c.Flags().IntVarP(&limit, "num", "n", 0, "show only the newest N releases")
+	return c
+}
+
+type releaseJSON struct {
+	Version     int       `json:"version"`
+	Status      string    `json:"status"`
+	Description string    `json:"description"`
+	Image       string    `json:"image"`
+	Source      string    `json:"source,omitempty"`
+	Updated     time.Time `json:"updated"`
+}
+
+func jsonRelease(r release.Release) releaseJSON {
+	return releaseJSON{Version: r.Revision, Status: r.Status, Description: r.Description, Image: r.Image, Source: r.Version, Updated: r.Updated.UTC()}
+}
+
+func jsonReleases(rels []release.Release) []releaseJSON {
+	out := make([]releaseJSON, 0, len(rels))
+	for _, r := range rels {
+		out = append(out, jsonRelease(r))
+	}
+	return out
+}
+
+func newRollbackCmd(g *globals) *cobra.Command {
+	var timeout time.Duration
+	c := &cobra.Command{
+		Use:   "rollback [vN]",
+		Short: "Go back to an earlier release's image and config (the formation stays)",
+		Long: `Rollback makes a new release with the image and config vars of release vN (default: the
+one before the current release), as Heroku does. The formation (scale, autoscale) stays and
+the release command does not run.`,
+		Example: "  slipway rollback\n  slipway rollback v7 -e production",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageError{fmt.Errorf("%s takes at most one release (vN), got %q", c.CommandPath(), strings.Join(args, " "))}
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			to := 0
+			if len(args) == 1 {
+				n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimPrefix(args[0], "v"), "V"))
+				if err != nil || n < 1 {
+					return usageError{fmt.Errorf("rollback %q: expected a release like v7", args[0])}
+				}
+				to = n
+			}
+			t, err := g.target(g.env, false)
+			if err != nil {
+				return err
+			}
+			res, err := g.manager(t).Rollback(c.Context(), to, timeout)
+			return g.reportResult(t, res, err)
+		},
+	}
+	c.Flags().DurationVar(&timeout, "timeout", release.DefaultTimeout, "how long to wait for the rollout")
+	return c
+}

@@ -1,0 +1,154 @@
+package kube
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"syscall"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Config says which cluster and namespace to use, as kubectl's flags do.
+type Config struct {
+	// Kubeconfig is a kubeconfig path; "" means $KUBECONFIG (a list of files, merged) or
+	// ~/.kube/config, as for kubectl.
+	Kubeconfig string
+	// Context is the kubeconfig context; "" means the current one.
+	Context string
+	// Namespace is the namespace the client works in.
+	Namespace string
+}
+
+// Client is a connection to one cluster, working in one namespace.
+type Client struct {
+	Clientset kubernetes.Interface
+	Metadata  metadata.Interface
+	// Getter is the connection for Helm's action.Configuration.
+	Getter genericclioptions.RESTClientGetter
+	// Namespace is the namespace the client works in.
+	Namespace string
+	// Server is the API server's URL; Context the kubeconfig context used.
+	Server, Context string
+
+	config Config
+}
+
+// Connect builds a client for cfg. It does not contact the server.
+func Connect(cfg Config) (*Client, error) {
+	flags := genericclioptions.NewConfigFlags(true)
+	if cfg.Kubeconfig != "" {
+		flags.KubeConfig = &cfg.Kubeconfig
+	}
+	if cfg.Context != "" {
+		flags.Context = &cfg.Context
+	}
+	ns := cfg.Namespace
+	flags.Namespace = &ns
+	flags.WrapConfigFn = func(c *rest.Config) *rest.Config {
+		// client-go's default of 5 requests per second makes a deploy wait on itself.
+		c.QPS, c.Burst = 50, 100
+		return c
+	}
+	raw, err := flags.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return nil, fmt.Errorf("read kubeconfig: %w", err)
+	}
+	context := raw.CurrentContext
+	if cfg.Context != "" {
+		context = cfg.Context
+	}
+	rc, err := flags.ToRESTConfig()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return nil, errors.New("no Kubernetes cluster configured: no kubeconfig found ($KUBECONFIG, ~/.kube/config)\n  hint: pass --kubeconfig, or start a local cluster with 'slipway sandbox up' and run 'eval $(slipway sandbox env)'")
+		}
+		if cfg.Context != "" && strings.Contains(err.Error(), "context was not found") {
+			return nil, fmt.Errorf("kubeconfig has no context %q (known: %s)", cfg.Context, strings.Join(contextNames(raw.Contexts), ", "))
+		}
+		return nil, fmt.Errorf("read kubeconfig: %w", err)
+	}
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", rc.Host, err)
+	}
+	md, err := metadata.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", rc.Host, err)
+	}
+	return &Client{Clientset: cs, Metadata: md, Getter: flags, Namespace: cfg.Namespace, Server: rc.Host, Context: context, config: cfg}, nil
+}
+
+// WithNamespace returns a client for the same cluster working in namespace ns.
+func (c *Client) WithNamespace(ns string) (*Client, error) {
+	cfg := c.config
+	cfg.Namespace = ns
+	return Connect(cfg)
+}
+
+func contextNames[V any](m map[string]V) []string {
+	var names []string
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// UnreachableError says the API server could not be reached.
+type UnreachableError struct {
+	Server, Context string
+	Err             error
+}
+
+func (e *UnreachableError) Error() string {
+	where := e.Server
+	if e.Context != "" {
+		where += " (context " + e.Context + ")"
+	}
+	return fmt.Sprintf("cannot reach the Kubernetes API server at %s: %s\n  hint: is the cluster running? (for the local one: slipway sandbox up)", where, rootCause(e.Err))
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Explain turns a transport failure into an UnreachableError and leaves other errors alone.
+func (c *Client) Explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ue *UnreachableError
+	if errors.As(err, &ue) {
+		return err
+	}
+	var ne net.Error
+	var ue2 *url.Error
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) ||
+		errors.As(err, &ne) || (errors.As(err, &ue2) && !apierrors.IsUnauthorized(err)) ||
+		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such host") {
+		return &UnreachableError{Server: c.Server, Context: c.Context, Err: err}
+	}
+	return err
+}
+
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			s := err.Error()
+			return s
+		}
+		var ne *net.OpError
+		if errors.As(err, &ne) && ne.Err != nil {
+			return ne.Err.Error()
+		}
+		err = next
+	}
+}

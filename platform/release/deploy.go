@@ -1,0 +1,530 @@
+package release
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/release"
+
+	"github.com/slipwayhq/slipway/charts"
+	"github.com/slipwayhq/slipway/platform/app"
+)
+
+// DefaultTimeout bounds a deploy's wait for its release command and rollout.
+const DefaultTimeout = 5 * time.Minute
+
+// Image names what a release runs.
+type Image struct {
+	Repository, Tag, Digest string
+}
+
+// String is the reference, by digest when known.
+func (i Image) String() string {
+	return imageRef(charts.ImageValues{Repository: i.Repository, Tag: i.Tag, Digest: i.Digest})
+}
+
+// DeployOptions is one deploy.
+type DeployOptions struct {
+	// App is the app, loaded with the environment's overrides.
+	App *app.App
+	// Image is what to run; Version the source version it was built from ("" if unknown).
+	Image   Image
+	Version string
+	// Description overrides "Deploy <version or image>".
+	Description string
+	// Timeout bounds the wait for the release command and the rollout (default DefaultTimeout).
+	Timeout time.Duration
+	// Generate makes values for app.json's generator: "secret" vars the first time they are
+	// needed (default: 32 random bytes, hex); they are kept in the release afterwards.
+	Generate func() (string, error)
+}
+
+// Result is what an operation that makes a release did.
+type Result struct {
+	Release Release
+	// Recovered says which release left pending by a stopped client was recovered.
+	Recovered string
+	// NamespaceCreated is true when the deploy created the environment's namespace.
+	NamespaceCreated bool
+	// Generated lists the config vars generated for the first time.
+	Generated []string
+	Warnings  []app.Warning
+}
+
+// FailedError is a release that did not go out: the release command failed or the pods did
+// not become ready in time. The previous release was restored when there was one.
+type FailedError struct {
+	Revision int
+	// Reason is what failed.
+	Reason error
+	// Output is the release command's output, when it was the release command that failed;
+	// Unready describes pods that did not become ready.
+	Output, Unready string
+	// RolledBack is the release that restored the previous one; RollbackErr why that failed.
+	RolledBack  *Release
+	RollbackErr error
+}
+
+func (e *FailedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "release v%d failed: %v", e.Revision, e.Reason)
+	if e.Output != "" {
+		fmt.Fprintf(&b, "\nrelease command output:\n  %s", strings.ReplaceAll(strings.TrimRight(e.Output, "\n"), "\n", "\n  "))
+	}
+	if e.Unready != "" {
+		fmt.Fprintf(&b, "\nnot ready:\n  %s", strings.ReplaceAll(strings.TrimRight(e.Unready, "\n"), "\n", "\n  "))
+	}
+	switch {
+	case e.RolledBack != nil:
+		fmt.Fprintf(&b, "\nrolled back: v%d (%s) now serves the previous release's image and config", e.RolledBack.Revision, e.RolledBack.Description)
+	case e.RollbackErr != nil:
+		fmt.Fprintf(&b, "\nthe rollback failed too: %v", e.RollbackErr)
+	default:
+		b.WriteString("\nnothing to roll back to: this was the first release")
+	}
+	return b.String()
+}
+
+func (e *FailedError) Unwrap() error { return e.Reason }
+
+// change is one new release: its chart and values, and how to make it.
+type change struct {
+	chart       *chart.Chart
+	values      *charts.Values
+	description string
+	timeout     time.Duration
+	// rollbackTo is the release to restore if this one fails (nil: none).
+	rollbackTo *release.Release
+}
+
+func randomSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// Deploy makes a new release of o.App running o.Image: upgrade, or install the first time,
+// into the environment's namespace (created if missing), then wait for the release command
+// and the rollout; on failure the previous release is restored.
+func (m *Manager) Deploy(ctx context.Context, o DeployOptions) (*Result, error) {
+	desc := o.Description
+	if desc == "" {
+		desc = "Deploy " + firstNonEmpty(shortVersion(o.Version), o.Image.String())
+	}
+	return m.deploy(ctx, o, desc, nil)
+}
+
+// Promote deploys the image of src's deployed release into this environment, without a
+// build: same digest and process commands, this environment's own config, domain and
+// formation. o.Image and o.Version are ignored.
+func (m *Manager) Promote(ctx context.Context, src *Manager, o DeployOptions) (*Result, error) {
+	from, err := src.current()
+	if err != nil {
+		return nil, err
+	}
+	if from == nil {
+		return nil, fmt.Errorf("nothing to promote: %w", src.notDeployed())
+	}
+	fv, err := valuesOf(from)
+	if err != nil {
+		return nil, err
+	}
+	o.Image = Image{Repository: fv.Image.Repository, Tag: fv.Image.Tag, Digest: fv.Image.Digest}
+	o.Version = fv.App.Version
+	desc := fmt.Sprintf("Promote v%d from %s", from.Version, src.Environment)
+	return m.deploy(ctx, o, desc, fv)
+}
+
+func (m *Manager) deploy(ctx context.Context, o DeployOptions, desc string, promoted *charts.Values) (*Result, error) {
+	if o.App == nil || o.Image.Repository == "" {
+		return nil, errors.New("deploy: no app or no image")
+	}
+	if o.App.Name != m.App {
+		return nil, fmt.Errorf("deploy: the app is %s, the manager's %s", o.App.Name, m.App)
+	}
+	// Everything that can be checked without the cluster changing is checked first.
+	if _, _, err := m.plan(ctx, o, desc, promoted); err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	created, err := m.Kube.EnsureNamespace(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.NamespaceCreated = created
+	if created {
+		m.progress("Created namespace %s", m.Kube.Namespace)
+	}
+	res.Recovered, err = m.locked(ctx, func(ctx context.Context) error {
+		ch, r, err := m.plan(ctx, o, desc, promoted)
+		if err != nil {
+			return err
+		}
+		res.Generated, res.Warnings = r.Generated, r.Warnings
+		rel, err := m.apply(ctx, ch)
+		if err != nil {
+			return err
+		}
+		res.Release = summary(rel)
+		return nil
+	})
+	if res.Recovered != "" {
+		m.progress("Recovered: %s", res.Recovered)
+	}
+	if err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// plan computes a deploy's chart and values against the current release and live formation.
+func (m *Manager) plan(ctx context.Context, o DeployOptions, desc string, promoted *charts.Values) (*change, *Result, error) {
+	a := o.App
+	res := &Result{}
+	cur, err := m.current()
+	if err != nil {
+		return nil, nil, err
+	}
+	var prev *charts.Values
+	if cur != nil {
+		if prev, err = valuesOf(cur); err != nil {
+			return nil, nil, err
+		}
+	}
+	cfg, err := m.deployConfig(a, prev, o.Generate)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Generated = cfg.Generated
+	formation, err := m.Kube.Formation(ctx, m.App)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := charts.Options{Environment: m.Environment, Tag: o.Image.Tag, Digest: o.Image.Digest, Version: o.Version, Replicas: formation}
+	gen, err := charts.Generate(a, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Warnings = gen.Warnings
+	opts.IncludeSecrets, opts.Config = true, cfg
+	v, _, err := charts.BuildValues(a, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	v.Image.Repository = o.Image.Repository
+	if prev != nil {
+		v.Config.Set, v.Config.Unset = prev.Config.Set, prev.Config.Unset
+		// The formation is not part of a release: autoscaling set on the cluster stays.
+		for k, p := range v.Processes {
+			old, ok := prev.Processes[k]
+			if !ok {
+				continue
+			}
+			if old.Autoscale != p.Autoscale {
+				res.Warnings = append(res.Warnings, app.Warning{Message: fmt.Sprintf(
+					"process %s: autoscaling in the files (%s) differs from the environment's (%s), which stays; change it with 'slipway autoscale %s'",
+					p.Name, describeAutoscale(p.Autoscale), describeAutoscale(old.Autoscale), p.Name)})
+			}
+			p.Autoscale = old.Autoscale
+			v.Processes[k] = p
+		}
+	}
+	if promoted != nil {
+		if err := takeCode(v, promoted); err != nil {
+			return nil, nil, err
+		}
+	}
+	ch, err := gen.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &change{chart: ch, values: v, description: desc, timeout: o.Timeout, rollbackTo: cur}, res, nil
+}
+
+// takeCode makes v run what the promoted release ran: its process types, commands, release
+// command and cron jobs, which belong to its image, keeping v's settings for each type.
+func takeCode(v, from *charts.Values) error {
+	procs := map[string]charts.ProcessValues{}
+	for k, fp := range from.Processes {
+		p, ok := v.Processes[k]
+		if !ok {
+			p = fp
+		}
+		p.Name, p.Command = fp.Name, fp.Command
+		procs[k] = p
+	}
+	v.Processes = procs
+	v.Release.Enabled, v.Release.Command = from.Release.Enabled, from.Release.Command
+	v.Cron = from.Cron
+	v.App.Version = from.App.Version
+	return nil
+}
+
+func describeAutoscale(a charts.AutoscaleValues) string {
+	if !a.Enabled {
+		return "off"
+	}
+	return fmt.Sprintf("%d–%d pods at %d%% CPU", a.MinReplicas, a.MaxReplicas, a.TargetCPUUtilizationPercentage)
+}
+
+// deployConfig resolves the config vars of a deploy: app.json's defaults, the environment's
+// env file, then what was set and unset on the cluster; generated secrets are kept.
+func (m *Manager) deployConfig(a *app.App, prev *charts.Values, generate func() (string, error)) (*app.Config, error) {
+	opts, err := a.EnvironmentConfig(m.Environment)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.ResolveConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if prev != nil {
+		for _, k := range prev.Config.Unset {
+			delete(c.Vars, k)
+		}
+		for _, k := range prev.Config.Set {
+			if val, ok := prev.Config.Data[k]; ok {
+				c.Vars[k], c.Origin[k] = val, "config set"
+			}
+		}
+	}
+	if generate == nil {
+		generate = randomSecret
+	}
+	for _, name := range sortedVarNames(a) {
+		v := a.Vars[name]
+		if _, ok := c.Vars[name]; ok || !v.Generate {
+			continue
+		}
+		if prev != nil {
+			if val, ok := prev.Config.Data[name]; ok {
+				c.Vars[name], c.Origin[name] = val, "generated"
+				continue
+			}
+		}
+		val, err := generate()
+		if err != nil {
+			return nil, fmt.Errorf("generate %s: %w", name, err)
+		}
+		c.Vars[name], c.Origin[name] = val, "generated"
+		c.Generated = append(c.Generated, name)
+	}
+	var missing []app.Var
+	for _, v := range c.Missing {
+		if _, ok := c.Vars[v.Name]; !ok {
+			missing = append(missing, v)
+		}
+	}
+	c.Missing = missing
+	env := a.Environments[m.Environment]
+	if err := c.MissingError(fmt.Sprintf("set it in %s, or on the cluster with 'slipway config set -e %s NAME=VALUE'", env.EnvFile, m.Environment)); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func sortedVarNames(a *app.App) []string {
+	names := make([]string, 0, len(a.Vars))
+	for k := range a.Vars {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// apply makes the release described by ch and waits for it. On failure it restores
+// ch.rollbackTo, when set, with the live formation.
+func (m *Manager) apply(ctx context.Context, ch *change) (*release.Release, error) {
+	rel, err := m.upgrade(ctx, ch)
+	if err == nil {
+		m.progress("Released v%d: %s", rel.Version, rel.Info.Description)
+		return rel, nil
+	}
+	if rel == nil {
+		return nil, err
+	}
+	fe := &FailedError{Revision: rel.Version, Reason: err}
+	if ch.values.Release.Enabled && strings.Contains(err.Error(), "hooks failed") {
+		fe.Output = m.Kube.JobOutput(context.WithoutCancel(ctx), m.App+"-release", 50)
+	} else {
+		fe.Unready = m.unready(context.WithoutCancel(ctx))
+	}
+	if ch.rollbackTo == nil {
+		return nil, fe
+	}
+	m.progress("v%d failed; restoring v%d", rel.Version, ch.rollbackTo.Version)
+	back, err := m.restore(context.WithoutCancel(ctx), ch.rollbackTo, fmt.Sprintf("Rollback to v%d (v%d failed)", ch.rollbackTo.Version, rel.Version), ch.timeout, nil)
+	if err != nil {
+		fe.RollbackErr = err
+		return nil, fe
+	}
+	s := summary(back)
+	fe.RolledBack = &s
+	return nil, fe
+}
+
+// unready describes the pods of process types that are not fully ready.
+func (m *Manager) unready(ctx context.Context) string {
+	procs, err := m.Kube.Processes(ctx, m.App)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range procs {
+		if p.Ready >= p.Desired && p.Updated >= p.Desired {
+			continue
+		}
+		fmt.Fprintf(&b, "%s: %d/%d ready, %d/%d updated\n", p.Name, p.Ready, p.Desired, p.Updated, p.Desired)
+		for _, pod := range p.Pods {
+			if pod.Ready {
+				continue
+			}
+			line := fmt.Sprintf("  %s %s", pod.Name, pod.Phase)
+			if pod.Reason != "" {
+				line += ": " + pod.Reason
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
+// upgrade installs or upgrades the release and waits. A failed release is returned with
+// the error.
+func (m *Manager) upgrade(ctx context.Context, ch *change) (*release.Release, error) {
+	cfg, err := m.cfg()
+	if err != nil {
+		return nil, err
+	}
+	vals, err := valuesMap(ch.values)
+	if err != nil {
+		return nil, err
+	}
+	timeout := ch.timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	labels := map[string]string{LabelApp: m.App, LabelEnvironment: m.Environment}
+	rels, err := m.history()
+	if err != nil {
+		return nil, err
+	}
+	m.progress("Releasing v%d: %s (image %s); waiting up to %s", nextVersion(rels), ch.description, imageRef(ch.values.Image), timeout)
+	if len(rels) == 0 {
+		in := action.NewInstall(cfg)
+		in.Namespace, in.ReleaseName, in.Description, in.Labels = m.Kube.Namespace, m.App, ch.description, labels
+		in.Wait, in.Timeout = true, timeout
+		rel, err := in.RunWithContext(ctx, ch.chart, vals)
+		if err != nil {
+			return m.failed(rel, err)
+		}
+		return rel, nil
+	}
+	up := action.NewUpgrade(cfg)
+	up.Namespace, up.Description, up.Labels = m.Kube.Namespace, ch.description, labels
+	up.Wait, up.Timeout = true, timeout
+	rel, err := up.RunWithContext(ctx, m.App, ch.chart, vals)
+	if err != nil {
+		return m.failed(rel, err)
+	}
+	return rel, nil
+}
+
+// failed finds the release a failed install or upgrade left, so its revision can be named.
+func (m *Manager) failed(rel *release.Release, err error) (*release.Release, error) {
+	err = m.Kube.Explain(err)
+	if rel != nil {
+		return rel, err
+	}
+	if rels, herr := m.history(); herr == nil && len(rels) > 0 {
+		last := rels[len(rels)-1]
+		if last.Info.Status == release.StatusFailed {
+			return last, err
+		}
+	}
+	return nil, err
+}
+
+func nextVersion(rels []*release.Release) int {
+	if len(rels) == 0 {
+		return 1
+	}
+	return rels[len(rels)-1].Version + 1
+}
+
+// restore makes a new release with target's chart and values (its image and config) but the
+// live formation; the release command does not run. edit, when set, changes the values.
+func (m *Manager) restore(ctx context.Context, target *release.Release, desc string, timeout time.Duration, edit func(*charts.Values) error) (*release.Release, error) {
+	v, err := valuesOf(target)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.keepFormation(ctx, v); err != nil {
+		return nil, err
+	}
+	v.Release.Enabled = false
+	if edit != nil {
+		if err := edit(v); err != nil {
+			return nil, err
+		}
+	}
+	return m.upgrade(ctx, &change{chart: target.Chart, values: v, description: desc, timeout: timeout})
+}
+
+// keepFormation puts the live formation into v: replica counts from the Deployments and
+// autoscaling from the deployed release.
+func (m *Manager) keepFormation(ctx context.Context, v *charts.Values) error {
+	live, err := m.Kube.Formation(ctx, m.App)
+	if err != nil {
+		return err
+	}
+	cur, err := m.current()
+	if err != nil {
+		return err
+	}
+	var cv *charts.Values
+	if cur != nil {
+		if cv, err = valuesOf(cur); err != nil {
+			return err
+		}
+	}
+	for k, p := range v.Processes {
+		if n, ok := live[k]; ok {
+			p.Replicas = n
+		}
+		if cv != nil {
+			if cp, ok := cv.Processes[k]; ok {
+				p.Autoscale = cp.Autoscale
+			}
+		}
+		v.Processes[k] = p
+	}
+	return nil
+}
+
+func shortVersion(v string) string {
+	if len(v) > 7 && !strings.ContainsAny(v, ".-") {
+		return v[:7]
+	}
+	return v
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
