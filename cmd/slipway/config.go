@@ -173,4 +173,3 @@ func redact(arg string) string {
 	}
 	return arg
 }
-

@@ -527,4 +527,3 @@ func firstNonEmpty(ss ...string) string {
 	}
 	return ""
 }
-

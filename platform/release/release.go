@@ -268,4 +268,3 @@ func joinKeys(keys []string) string {
 	sort.Strings(keys)
 	return strings.Join(keys, ", ")
 }
-
