@@ -179,6 +179,7 @@ func BuildValues(a *app.App, opts Options) (*Values, []app.Warning, error) {
 		pv.StartupProbe, pv.ReadinessProbe, pv.LivenessProbe = probes(p)
 		if as := p.Autoscale; as != nil {
 			pv.Autoscale = AutoscaleValues{Enabled: true, MinReplicas: as.Min, MaxReplicas: as.Max, TargetCPUUtilizationPercentage: as.CPU}
+			pv.Replicas = pv.Autoscale.Clamp(pv.Replicas)
 			if pv.Resources == nil || pv.Resources.Requests.Cpu().IsZero() {
 				return nil, nil, fmt.Errorf("%s: process %s autoscales on CPU but requests no CPU; give a size or resources.cpu in slipway.yaml", p.Source, p.Name)
 			}

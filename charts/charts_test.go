@@ -226,7 +226,7 @@ func TestGoSampleObjects(t *testing.T) {
 		{"web startup probe path", dig(c, "startupProbe", "httpGet", "path"), "/healthz"},
 		{"web readiness probe path", dig(c, "readinessProbe", "httpGet", "path"), "/healthz"},
 		{"web has no liveness probe", dig(c, "livenessProbe"), nil},
-		{"web replicas left to the HPA", dig(web, "spec", "replicas"), nil},
+		{"web replicas set within the HPA's bounds (deploys pass the live count)", dig(web, "spec", "replicas"), float64(3)},
 		{"web spread", dig(web, "spec", "template", "spec", "topologySpreadConstraints", 0, "topologyKey"), "kubernetes.io/hostname"},
 		{"web component label", dig(web, "metadata", "labels", "app.kubernetes.io/component"), "web"},
 		{"web managed-by", dig(web, "metadata", "labels", "app.kubernetes.io/managed-by"), "Helm"},

@@ -74,6 +74,14 @@ type AutoscaleValues struct {
 	TargetCPUUtilizationPercentage int  `json:"targetCPUUtilizationPercentage,omitempty"`
 }
 
+// Clamp brings a replica count within the autoscaler's bounds, when it is enabled.
+func (a AutoscaleValues) Clamp(n int) int {
+	if !a.Enabled {
+		return n
+	}
+	return max(a.MinReplicas, min(n, a.MaxReplicas))
+}
+
 // ReleaseValues is the release-phase Job.
 type ReleaseValues struct {
 	Enabled               bool                         `json:"enabled"`

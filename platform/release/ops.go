@@ -184,6 +184,7 @@ func (m *Manager) Autoscale(ctx context.Context, o AutoscaleOptions) (*Result, e
 				return "", fmt.Errorf("%s requests no CPU, so a CPU target means nothing; give it a size or resources.cpu in slipway.yaml and deploy", p.Name)
 			}
 			p.Autoscale = charts.AutoscaleValues{Enabled: true, MinReplicas: o.Min, MaxReplicas: o.Max, TargetCPUUtilizationPercentage: o.CPU}
+			p.Replicas = p.Autoscale.Clamp(p.Replicas)
 			desc = fmt.Sprintf("Autoscale %s: %s", p.Name, describeAutoscale(p.Autoscale))
 		}
 		v.Processes[k] = p
