@@ -23,6 +23,9 @@ const (
 	KubernetesVersion = "v1.36.3"
 	// KwokVersion is the version of sigs.k8s.io/kwok that simulates the nodes.
 	KwokVersion = "v0.8.0"
+	// RegistryModuleVersion is the version of github.com/google/go-containerregistry whose
+	// pkg/registry serves the real-node mode's image registry.
+	RegistryModuleVersion = "v0.22.1"
 )
 
 // Component names, in start order.
@@ -36,6 +39,26 @@ const (
 
 // Components lists the sandbox's daemons in the order they start.
 var Components = []string{Etcd, KubeAPIServer, KubeControllerManager, KubeScheduler, Kwok}
+
+// Components of the real-node mode, started after Components.
+const (
+	// Registry is the OCI image registry on loopback the real node pulls from.
+	Registry = "registry"
+	// Containerd is the node's container runtime: the system's containerd (Debian's
+	// docker.io), running as a daemon of the sandbox's own.
+	Containerd = "containerd"
+	Kubelet    = "kubelet"
+	KubeProxy  = "kube-proxy"
+	// Pause is the program of the pod sandbox image (it waits for a signal); it is built,
+	// not run as a daemon.
+	Pause = "pause"
+)
+
+// RealNodeComponents lists the daemons the real-node mode adds, in the order they start.
+var RealNodeComponents = []string{Registry, Containerd, Kubelet, KubeProxy}
+
+// realNodeBuilt are the programs the real-node mode needs built (containerd is the system's).
+var realNodeBuilt = []string{Kubelet, KubeProxy, Registry, Pause}
 
 // ErrNoGo is returned when a build is needed and no go toolchain is on PATH.
 var ErrNoGo = errors.New("the go toolchain is not on PATH: slipway sandbox builds Kubernetes from its Go modules the first time (install Go 1.26 or later, https://go.dev/dl)")
@@ -62,6 +85,17 @@ func (b Binaries) Stages() ([]string, error) {
 	return files, nil
 }
 
+// MissingRealNode returns the programs of the real-node mode not yet built.
+func (b Binaries) MissingRealNode() []string {
+	var out []string
+	for _, c := range realNodeBuilt {
+		if st, err := os.Stat(b.Path(c)); err != nil || st.IsDir() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Missing returns the components (and "kwok-stages") not yet built.
 func (b Binaries) Missing() []string {
 	var out []string
@@ -84,6 +118,10 @@ type Build struct {
 	// KubernetesVersion and KwokVersion default to the package constants.
 	KubernetesVersion string
 	KwokVersion       string
+	// RealNode also builds what the real-node mode needs: the kubelet and kube-proxy (from
+	// the same Kubernetes modules), the registry and the pod sandbox's pause program. A
+	// simulated-nodes-only user never waits for them.
+	RealNode bool
 	// Go is the go command (default: "go" from PATH).
 	Go string
 	// Progress receives what the build is doing, including the go command's output.
@@ -124,7 +162,7 @@ func (b *Build) Binaries() Binaries {
 func (b *Build) Run(ctx context.Context) (Binaries, error) {
 	b.defaults()
 	bins := b.Binaries()
-	missing := bins.Missing()
+	missing := b.missing(bins)
 	if len(missing) == 0 {
 		return bins, nil
 	}
@@ -146,7 +184,7 @@ func (b *Build) Run(ctx context.Context) (Binaries, error) {
 		return bins, fmt.Errorf("build the sandbox: %w", err)
 	}
 	defer unlock()
-	if missing = bins.Missing(); len(missing) == 0 {
+	if missing = b.missing(bins); len(missing) == 0 {
 		return bins, nil
 	}
 	partial, err := os.MkdirTemp(filepath.Dir(bins.Dir), ".partial-")
@@ -155,7 +193,7 @@ func (b *Build) Run(ctx context.Context) (Binaries, error) {
 	}
 	defer os.RemoveAll(partial)
 
-	var k8s []string
+	var k8s, tools []string
 	var needKwok, needStages bool
 	for _, m := range missing {
 		switch m {
@@ -163,6 +201,8 @@ func (b *Build) Run(ctx context.Context) (Binaries, error) {
 			needKwok = true
 		case "kwok-stages":
 			needStages = true
+		case Registry, Pause:
+			tools = append(tools, m)
 		default:
 			k8s = append(k8s, m)
 		}
@@ -170,7 +210,7 @@ func (b *Build) Run(ctx context.Context) (Binaries, error) {
 	// The control plane and kwok build side by side. kwok's commands run outside the build
 	// module (in partial), so that they never touch its go.mod while go build edits it.
 	var wg sync.WaitGroup
-	errs := make([]error, 3)
+	errs := make([]error, 4)
 	if len(k8s) > 0 {
 		wg.Go(func() { errs[0] = b.buildKubernetes(ctx, buildDir, partial, k8s) })
 	}
@@ -185,6 +225,9 @@ func (b *Build) Run(ctx context.Context) (Binaries, error) {
 	if needStages {
 		wg.Go(func() { errs[2] = b.copyStages(ctx, partial, filepath.Join(partial, "kwok-stages")) })
 	}
+	if len(tools) > 0 {
+		wg.Go(func() { errs[3] = b.buildTools(ctx, filepath.Join(buildDir, "tools"), partial, tools) })
+	}
 	wg.Wait()
 	// Keep what was built, even when another part failed.
 	if err := keepBuilt(partial, bins.Dir); err != nil {
@@ -193,11 +236,20 @@ func (b *Build) Run(ctx context.Context) (Binaries, error) {
 	if err := errors.Join(errs...); err != nil {
 		return bins, err
 	}
-	if still := bins.Missing(); len(still) > 0 {
+	if still := b.missing(bins); len(still) > 0 {
 		return bins, fmt.Errorf("build the sandbox: %s still missing in %s after the build", strings.Join(still, ", "), bins.Dir)
 	}
 	fmt.Fprintf(b.Progress, "sandbox binaries ready in %s\n", bins.Dir)
 	return bins, nil
+}
+
+// missing returns what Run has to build.
+func (b *Build) missing(bins Binaries) []string {
+	out := bins.Missing()
+	if b.RealNode {
+		out = append(out, bins.MissingRealNode()...)
+	}
+	return out
 }
 
 // keepBuilt moves the finished files of a build from partial into dir.
@@ -344,6 +396,115 @@ func VersionLDFlags(version string) string {
 		"-X k8s.io/component-base/version.gitMinor=" + minor,
 	}, " ")
 }
+
+// buildTools builds the registry and the pause program in a module of their own beside the
+// Kubernetes build module, so that their dependencies never move Kubernetes' versions.
+func (b *Build) buildTools(ctx context.Context, dir, out string, tools []string) error {
+	fmt.Fprintf(b.Progress, "building %s\n", strings.Join(tools, ", "))
+	files := map[string]string{
+		"go.mod":           toolsGoMod,
+		"registry/main.go": registryMain,
+		"pause/main.go":    pauseMain,
+	}
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("build %s: %w", strings.Join(tools, ", "), err)
+		}
+		if err := writeIfChanged(path, []byte(content)); err != nil {
+			return fmt.Errorf("build %s: %w", strings.Join(tools, ", "), err)
+		}
+	}
+	args := []string{"build", "-mod=mod", "-trimpath", "-o", out + string(filepath.Separator)}
+	for _, t := range tools {
+		args = append(args, "./"+t)
+	}
+	// The pause program runs inside the pod sandbox image: static, whatever the host has.
+	if _, err := b.goRun(ctx, dir, []string{"CGO_ENABLED=0"}, args...); err != nil {
+		return fmt.Errorf("build %s: %w", strings.Join(tools, ", "), err)
+	}
+	return nil
+}
+
+var toolsGoMod = `// Generated by slipway sandbox: the real-node mode's registry and pause programs.
+module slipway.local/sandbox-tools
+
+go 1.25.0
+
+require github.com/google/go-containerregistry ` + RegistryModuleVersion + `
+`
+
+const registryMain = `// Command registry is an OCI distribution registry (go-containerregistry's pkg/registry)
+// for the sandbox: blobs on disk, manifests in memory, plain HTTP on the given address.
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:5000", "address to listen on")
+	blobs := flag.String("blobs", "", "directory for blobs (default: in memory)")
+	flag.Parse()
+	logger := log.New(os.Stderr, "", log.LstdFlags)
+	opts := []registry.Option{registry.Logger(logger)}
+	if *blobs != "" {
+		if err := os.MkdirAll(*blobs, 0o700); err != nil {
+			logger.Fatal(err)
+		}
+		opts = append(opts, registry.WithBlobHandler(registry.NewDiskBlobHandler(*blobs)))
+	}
+	srv := &http.Server{Addr: *addr, Handler: registry.New(opts...), ReadHeaderTimeout: 30 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	logger.Printf("serving on %s", *addr)
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		logger.Fatal(err)
+	}
+}
+`
+
+const pauseMain = `// Command pause is the pod sandbox's process: it holds the pod's namespaces, reaps
+// orphans, and exits on SIGTERM or SIGINT.
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGCHLD)
+	for sig := range sigs {
+		if sig != syscall.SIGCHLD {
+			os.Exit(0)
+		}
+		for {
+			var ws syscall.WaitStatus
+			if pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil); pid <= 0 || err != nil {
+				break
+			}
+		}
+	}
+}
+`
 
 const etcdMain = `// Command etcd is etcd's server, built from the module graph of k8s.io/kubernetes.
 package main
