@@ -33,7 +33,7 @@ func (l layout) kubeconfig() string          { return filepath.Join(l.dir, "kube
 
 // entries are the names a sandbox creates in its state directory; Down removes only these.
 func (l layout) entries() []string {
-	return []string{l.stateFile(), l.pki(), l.etcdData(), l.logs(), l.run(), l.componentKubeconfig(), l.kubeconfig()}
+	return []string{l.stateFile(), l.pki(), l.etcdData(), l.logs(), l.run(), l.componentKubeconfig(), l.kubeconfig(), l.node()}
 }
 
 func loopbackURL(scheme string, port int) string {
@@ -71,7 +71,10 @@ func componentArgs(component string, l layout, p Ports, stages []string) []strin
 			"--tls-private-key-file=" + pki.Path(serverKeyFile),
 			"--client-ca-file=" + pki.Path(caCertFile),
 			"--token-auth-file=" + pki.Path(tokenFile),
-			"--authorization-mode=RBAC",
+			// The Node authorizer and NodeRestriction let the real node's kubelet register its
+			// Node and read what its pods need, as in a real cluster.
+			"--authorization-mode=Node,RBAC",
+			"--enable-admission-plugins=NodeRestriction",
 			"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 			"--service-account-key-file=" + pki.Path(saPubFile),
 			"--service-account-signing-key-file=" + pki.Path(saKeyFile),

@@ -46,14 +46,19 @@ func newKubeClient(server string, ca []byte, token string) (kubernetes.Interface
 // NodeName returns the name of the i-th simulated node (from 0).
 func NodeName(i int) string { return fmt.Sprintf("kwok-node-%d", i) }
 
-// fakeNode is a Node kwok manages, with room for many pods.
-func fakeNode(name string) *corev1.Node {
+// FakeNodeTaint keeps ordinary workloads off the simulated nodes when the sandbox has a
+// real node; a workload that should land on them (a scale test) tolerates it.
+var FakeNodeTaint = corev1.Taint{Key: kwokNodeAnnotation, Value: kwokNodeValue, Effect: corev1.TaintEffectNoSchedule}
+
+// fakeNode is a Node kwok manages, with room for many pods; tainted, it takes only pods
+// tolerating FakeNodeTaint.
+func fakeNode(name string, tainted bool) *corev1.Node {
 	capacity := corev1.ResourceList{
 		corev1.ResourceCPU:    resource.MustParse("32"),
 		corev1.ResourceMemory: resource.MustParse("256Gi"),
 		corev1.ResourcePods:   resource.MustParse("1000"),
 	}
-	return &corev1.Node{
+	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
 			Annotations: map[string]string{kwokNodeAnnotation: kwokNodeValue, "node.alpha.kubernetes.io/ttl": "0"},
@@ -74,12 +79,16 @@ func fakeNode(name string) *corev1.Node {
 			},
 		},
 	}
+	if tainted {
+		node.Spec.Taints = []corev1.Taint{FakeNodeTaint}
+	}
+	return node
 }
 
 // createNodes creates the n simulated nodes that do not exist yet.
-func createNodes(ctx context.Context, c kubernetes.Interface, n int) error {
+func createNodes(ctx context.Context, c kubernetes.Interface, n int, tainted bool) error {
 	for i := range n {
-		node := fakeNode(NodeName(i))
+		node := fakeNode(NodeName(i), tainted)
 		// A Node keeps the status it is created with (as when a kubelet registers), so
 		// capacity needs no separate status update.
 		_, err := c.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
@@ -120,6 +129,28 @@ func nodesReady(ctx context.Context, c kubernetes.Interface, n int) error {
 		return fmt.Errorf("%d of %d nodes Ready (not yet: %s)", ready, n, strings.Join(notReady, ", "))
 	}
 	return nil
+}
+
+// nodeReady succeeds when the named node is Ready and no longer tainted not-ready.
+func nodeReady(ctx context.Context, c kubernetes.Interface, name string) error {
+	node, err := c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	for _, t := range node.Spec.Taints {
+		if t.Key == corev1.TaintNodeNotReady || t.Key == corev1.TaintNodeUnreachable {
+			return fmt.Errorf("node %s is tainted %s", name, t.Key)
+		}
+	}
+	for _, cond := range node.Status.Conditions {
+		if cond.Type == corev1.NodeReady {
+			if cond.Status == corev1.ConditionTrue {
+				return nil
+			}
+			return fmt.Errorf("node %s is not Ready: %s: %s", name, cond.Reason, cond.Message)
+		}
+	}
+	return fmt.Errorf("node %s reports no Ready condition yet", name)
 }
 
 // defaultServiceAccount succeeds once the controller manager created the default namespace's

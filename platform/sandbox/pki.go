@@ -32,13 +32,19 @@ const (
 	saPubFile      = "sa.pub"
 	tokenFile      = "tokens.csv"
 	adminTokenFile = "admin.token"
+	// The real node's kubelet and kube-proxy authenticate with tokens of their own.
+	kubeletTokenFile   = "kubelet.token"
+	kubeProxyTokenFile = "kube-proxy.token"
 )
 
 // Path returns the path of one of the PKI's files.
 func (p PKI) Path(name string) string { return filepath.Join(p.Dir, name) }
 
 // GeneratePKI writes a new CA, a serving certificate for 127.0.0.1 and localhost signed by
-// it, a service-account key pair and a token file granting an admin token system:masters.
+// it, a service-account key pair and a token file granting an admin token system:masters,
+// and tokens for the real node's kubelet (system:node:<RealNodeName> in system:nodes, which
+// the Node authorizer lets register its Node) and kube-proxy (system:kube-proxy, which the
+// default RBAC policy binds to system:node-proxier).
 func GeneratePKI(dir string, now time.Time) (PKI, error) {
 	p := PKI{Dir: dir}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -91,11 +97,18 @@ func GeneratePKI(dir string, now time.Time) (PKI, error) {
 	if err != nil {
 		return p, err
 	}
-	tok := make([]byte, 16)
-	if _, err := rand.Read(tok); err != nil {
-		return p, err
+	var tokens [3]string
+	for i := range tokens {
+		tok := make([]byte, 16)
+		if _, err := rand.Read(tok); err != nil {
+			return p, err
+		}
+		tokens[i] = hex.EncodeToString(tok)
 	}
-	token := hex.EncodeToString(tok)
+	token, kubeletToken, proxyToken := tokens[0], tokens[1], tokens[2]
+	tokenCSV := token + `,slipway-admin,slipway-admin,"system:masters"` + "\n" +
+		kubeletToken + ",system:node:" + RealNodeName + ",system:node:" + RealNodeName + `,"system:nodes"` + "\n" +
+		proxyToken + ",system:kube-proxy,system:kube-proxy\n"
 
 	caKeyDER, err := x509.MarshalECPrivateKey(caKey)
 	if err != nil {
@@ -116,8 +129,10 @@ func GeneratePKI(dir string, now time.Time) (PKI, error) {
 		{serverKeyFile, pemBlock("EC PRIVATE KEY", srvKeyDER), 0o600},
 		{saKeyFile, pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(saKey)), 0o600},
 		{saPubFile, pemBlock("PUBLIC KEY", saPub), 0o644},
-		{tokenFile, []byte(token + `,slipway-admin,slipway-admin,"system:masters"` + "\n"), 0o600},
+		{tokenFile, []byte(tokenCSV), 0o600},
 		{adminTokenFile, []byte(token), 0o600},
+		{kubeletTokenFile, []byte(kubeletToken), 0o600},
+		{kubeProxyTokenFile, []byte(proxyToken), 0o600},
 	}
 	for _, f := range files {
 		if err := os.WriteFile(p.Path(f.name), f.data, f.mode); err != nil {
@@ -132,6 +147,15 @@ func (p PKI) AdminToken() (string, error) {
 	b, err := os.ReadFile(p.Path(adminTokenFile))
 	if err != nil {
 		return "", fmt.Errorf("read the admin token: %w", err)
+	}
+	return string(b), nil
+}
+
+// token returns the token kept in file.
+func (p PKI) token(file string) (string, error) {
+	b, err := os.ReadFile(p.Path(file))
+	if err != nil {
+		return "", fmt.Errorf("read the token %s: %w", file, err)
 	}
 	return string(b), nil
 }

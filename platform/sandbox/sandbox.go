@@ -26,6 +26,10 @@ type Sandbox struct {
 	Binaries Binaries
 	// Nodes is how many simulated nodes Up creates (default 2).
 	Nodes int
+	// RealNode also runs a real node: a kubelet on a containerd of the sandbox's own, with
+	// kube-proxy and an image registry on loopback (see CheckRealNode for what it needs).
+	// The simulated nodes are then tainted (FakeNodeTaint), so that workloads land on it.
+	RealNode bool
 	// Progress receives what Up and Down are doing.
 	Progress io.Writer
 	// Timeout bounds each wait of Up (default 90s).
@@ -54,6 +58,16 @@ type state struct {
 	Ports             Ports     `json:"ports"`
 	Started           time.Time `json:"started"`
 	Processes         []Process `json:"processes"`
+	// RealNode is set when the sandbox runs a real node.
+	RealNode *realNodeState `json:"realNode,omitempty"`
+}
+
+// components returns the daemons of a sandbox in start order.
+func (st *state) components() []string {
+	if st != nil && st.RealNode != nil {
+		return append(append([]string{}, Components...), RealNodeComponents...)
+	}
+	return Components
 }
 
 // ComponentStatus says whether one component runs.
@@ -70,6 +84,9 @@ type UpResult struct {
 	Kubeconfig string
 	// Server is the API server's URL.
 	Server string
+	// Registry is the real node's image registry, as host:port (localhost:PORT); empty
+	// without a real node.
+	Registry string
 	// AlreadyRunning is true when Up found the sandbox running and changed nothing.
 	AlreadyRunning bool
 }
@@ -161,7 +178,7 @@ func (s *Sandbox) Status() ([]ComponentStatus, error) {
 		recorded[p.Name] = p
 	}
 	var out []ComponentStatus
-	for _, c := range Components {
+	for _, c := range st.components() {
 		p, ok := recorded[c]
 		cs := ComponentStatus{Name: c, Log: s.layout().logFile(c)}
 		if ok {
@@ -171,6 +188,16 @@ func (s *Sandbox) Status() ([]ComponentStatus, error) {
 		out = append(out, cs)
 	}
 	return out, nil
+}
+
+// Registry returns the real node's image registry (localhost:PORT), or "" when the
+// sandbox has no real node or is not started.
+func (s *Sandbox) Registry() (string, error) {
+	st, err := s.readState()
+	if err != nil || st == nil || st.RealNode == nil {
+		return "", err
+	}
+	return st.RealNode.Registry, nil
 }
 
 // Up starts the sandbox and waits until the API server is ready and the nodes are Ready.
@@ -192,15 +219,27 @@ func (s *Sandbox) Up(ctx context.Context) (*UpResult, error) {
 			}
 		}
 		switch {
-		case len(up) == len(Components):
+		case len(up) == len(st.components()):
+			if s.RealNode && st.RealNode == nil {
+				return nil, fmt.Errorf("the sandbox in %s runs without a real node: run 'slipway sandbox down' first, then up with --real-node", s.Dir)
+			}
 			if _, err := os.Stat(l.kubeconfig()); err == nil {
-				return &UpResult{Kubeconfig: l.kubeconfig(), Server: st.Server, AlreadyRunning: true}, nil
+				res := &UpResult{Kubeconfig: l.kubeconfig(), Server: st.Server, AlreadyRunning: true}
+				if st.RealNode != nil {
+					res.Registry = st.RealNode.Registry
+				}
+				return res, nil
 			}
 			return nil, fmt.Errorf("%w in %s: every component runs but it never became ready (no kubeconfig); run 'slipway sandbox down' and try again", ErrPartlyRunning, s.Dir)
 		case len(up) > 0:
 			return nil, fmt.Errorf("%w in %s: %s stopped (logs in %s); run 'slipway sandbox down' first", ErrPartlyRunning, s.Dir, strings.Join(down, ", "), l.logs())
 		}
 		fmt.Fprintf(s.Progress, "removing the stopped sandbox's state in %s\n", s.Dir)
+		if st.RealNode != nil {
+			if err := cleanupRealNode(l, st.RealNode, s.Binaries.Path(KubeProxy)); err != nil {
+				return nil, fmt.Errorf("clean up after the stopped sandbox's real node: %w", err)
+			}
+		}
 		if err := removeState(l); err != nil {
 			return nil, err
 		}
@@ -212,6 +251,17 @@ func (s *Sandbox) Up(ctx context.Context) (*UpResult, error) {
 		}
 	}
 
+	if s.RealNode {
+		if err := CheckRealNode(); err != nil {
+			return nil, err
+		}
+		if missing := s.Binaries.MissingRealNode(); len(missing) > 0 {
+			return nil, fmt.Errorf("%s not built in %s: build the sandbox with the real node first", strings.Join(missing, ", "), s.Binaries.Dir)
+		}
+		if err := checkBridgeFree(); err != nil {
+			return nil, err
+		}
+	}
 	for _, dir := range []string{s.Dir, l.logs(), l.run()} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create the state directory: %w", err)
@@ -236,6 +286,11 @@ func (s *Sandbox) Up(ctx context.Context) (*UpResult, error) {
 	}
 	p := Ports{EtcdClient: ports[0], EtcdPeer: ports[1], APIServer: ports[2], ControllerManager: ports[3], Scheduler: ports[4]}
 	st = &state{KubernetesVersion: strings.TrimPrefix(filepath.Base(s.Binaries.Dir), "bin-"), Server: loopbackURL("https", p.APIServer), Ports: p, Started: s.Now()}
+	if s.RealNode {
+		if st.RealNode, err = newRealNodeState(); err != nil {
+			return nil, err
+		}
+	}
 	token, err := pki.AdminToken()
 	if err != nil {
 		return nil, err
@@ -248,7 +303,7 @@ func (s *Sandbox) Up(ctx context.Context) (*UpResult, error) {
 		return nil, err
 	}
 	r := &run{s: s, l: l, st: st, exited: map[string]chan struct{}{}}
-	res, err := r.up(ctx, stages, ca, token)
+	res, err := r.up(ctx, stages, pki, ca, token)
 	if err != nil {
 		r.stopStarted()
 		return nil, err
@@ -265,7 +320,7 @@ type run struct {
 	cmds   map[string]*exec.Cmd
 }
 
-func (r *run) up(ctx context.Context, stages []string, ca []byte, token string) (*UpResult, error) {
+func (r *run) up(ctx context.Context, stages []string, pki PKI, ca []byte, token string) (*UpResult, error) {
 	s := r.s
 	start := s.Now()
 	client := apiClient(ca)
@@ -289,7 +344,7 @@ func (r *run) up(ctx context.Context, stages []string, ca []byte, token string) 
 	}
 	for _, ph := range phases {
 		fmt.Fprintf(s.Progress, "starting %s\n", ph.component)
-		if err := r.start(ph.component, componentArgs(ph.component, r.l, r.st.Ports, stages)); err != nil {
+		if err := r.start(ph.component, s.Binaries.Path(ph.component), componentArgs(ph.component, r.l, r.st.Ports, stages), nil); err != nil {
 			return nil, err
 		}
 		if ph.ready != nil {
@@ -304,7 +359,7 @@ func (r *run) up(ctx context.Context, stages []string, ca []byte, token string) 
 	}
 	fmt.Fprintf(s.Progress, "creating %d simulated nodes\n", s.Nodes)
 	if err := r.wait(ctx, KubeAPIServer, "the nodes to be created", func(ctx context.Context) error {
-		return createNodes(ctx, kube, s.Nodes)
+		return createNodes(ctx, kube, s.Nodes, s.RealNode)
 	}); err != nil {
 		return nil, err
 	}
@@ -318,24 +373,34 @@ func (r *run) up(ctx context.Context, stages []string, ca []byte, token string) 
 	}); err != nil {
 		return nil, err
 	}
+	res := &UpResult{Kubeconfig: r.l.kubeconfig(), Server: r.st.Server}
+	nodes := fmt.Sprintf("%d simulated nodes", s.Nodes)
+	if s.RealNode {
+		if err := r.upRealNode(ctx, kube, pki, ca); err != nil {
+			return nil, err
+		}
+		res.Registry = r.st.RealNode.Registry
+		nodes = fmt.Sprintf("real node %s and %d simulated nodes (tainted %s), registry %s", RealNodeName, s.Nodes, FakeNodeTaint.ToString(), res.Registry)
+	}
 	if err := writeKubeconfig(r.l.kubeconfig(), r.st.Server, ca, token); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(s.Progress, "sandbox ready in %s: %s, %d nodes\n", s.Now().Sub(start).Round(100*time.Millisecond), r.st.Server, s.Nodes)
-	return &UpResult{Kubeconfig: r.l.kubeconfig(), Server: r.st.Server}, nil
+	fmt.Fprintf(s.Progress, "sandbox ready in %s: %s, %s\n", s.Now().Sub(start).Round(100*time.Millisecond), r.st.Server, nodes)
+	return res, nil
 }
 
-// start launches component detached (its own session), its output in its log file.
-func (r *run) start(component string, args []string) error {
+// start launches component's program bin detached (its own session), its output in its log
+// file; env nil means this process's environment.
+func (r *run) start(component, bin string, args, env []string) error {
 	logPath := r.l.logFile(component)
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return &ComponentError{Component: component, Err: err}
 	}
 	defer f.Close()
-	bin := r.s.Binaries.Path(component)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = r.s.Dir
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -404,6 +469,11 @@ func (r *run) stopStarted() {
 		case <-time.After(2 * time.Second):
 		}
 	}
+	if r.st.RealNode != nil {
+		if err := cleanupRealNode(r.l, r.st.RealNode, r.s.Binaries.Path(KubeProxy)); err != nil {
+			fmt.Fprintf(r.s.Progress, "cleaning up after the real node: %v\n", err)
+		}
+	}
 	_ = os.Remove(r.l.stateFile())
 }
 
@@ -430,6 +500,12 @@ func (s *Sandbox) Down(keep bool) ([]string, error) {
 		if left := stopProcesses(st.Processes, s.StopGrace); len(left) > 0 {
 			return stopped, fmt.Errorf("stop the sandbox: %s still running after SIGKILL", strings.Join(left, ", "))
 		}
+		if st.RealNode != nil {
+			fmt.Fprintf(s.Progress, "removing the real node's containers, mounts, bridge and iptables rules\n")
+			if err := cleanupRealNode(l, st.RealNode, s.Binaries.Path(KubeProxy)); err != nil {
+				return stopped, fmt.Errorf("stop the sandbox's real node: %w", err)
+			}
+		}
 	}
 	if keep {
 		return stopped, nil
@@ -443,6 +519,10 @@ func (s *Sandbox) Down(keep bool) ([]string, error) {
 }
 
 func removeState(l layout) error {
+	// Never delete through a mount (a volume, a container's root filesystem).
+	if err := unmountUnder(l.dir); err != nil {
+		return fmt.Errorf("remove the sandbox state: %w", err)
+	}
 	for _, e := range l.entries() {
 		if err := os.RemoveAll(e); err != nil {
 			return fmt.Errorf("remove the sandbox state: %w", err)

@@ -147,8 +147,22 @@ func TestGeneratePKI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := token + `,slipway-admin,slipway-admin,"system:masters"` + "\n"; string(csv) != want || len(token) != 32 {
+	kubelet, err := p.token(kubeletTokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := p.token(kubeProxyTokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := token + `,slipway-admin,slipway-admin,"system:masters"` + "\n" +
+		kubelet + `,system:node:real-node,system:node:real-node,"system:nodes"` + "\n" +
+		proxy + ",system:kube-proxy,system:kube-proxy\n"
+	if string(csv) != want || len(token) != 32 || len(kubelet) != 32 || len(proxy) != 32 {
 		t.Errorf("token file = %q, want %q", csv, want)
+	}
+	if token == kubelet || token == proxy || kubelet == proxy {
+		t.Errorf("tokens are not distinct: admin %s, kubelet %s, kube-proxy %s", token, kubelet, proxy)
 	}
 	if st, _ := os.Stat(p.Path(caKeyFile)); st.Mode().Perm() != 0o600 {
 		t.Errorf("ca.key mode = %v, want 0600", st.Mode().Perm())
@@ -166,7 +180,7 @@ func TestComponentArgs(t *testing.T) {
 		{Etcd, []string{"--data-dir=/state/etcd-data", "--listen-client-urls=http://127.0.0.1:1001", "--initial-cluster=sandbox=http://127.0.0.1:1002"}},
 		{KubeAPIServer, []string{
 			"--etcd-servers=http://127.0.0.1:1001", "--bind-address=127.0.0.1", "--secure-port=1003",
-			"--authorization-mode=RBAC", "--token-auth-file=/state/pki/tokens.csv",
+			"--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction", "--token-auth-file=/state/pki/tokens.csv",
 			"--service-account-key-file=/state/pki/sa.pub", "--service-account-signing-key-file=/state/pki/sa.key",
 			"--service-cluster-ip-range=10.96.0.0/16", "--kubelet-preferred-address-types=InternalIP",
 		}},
@@ -201,7 +215,7 @@ func TestComponentArgs(t *testing.T) {
 }
 
 func TestFakeNode(t *testing.T) {
-	n := fakeNode(NodeName(1))
+	n := fakeNode(NodeName(1), false)
 	if n.Name != "kwok-node-1" || n.Annotations[kwokNodeAnnotation] != kwokNodeValue {
 		t.Errorf("node %s annotations %v: want kwok-node-1 with %s=%s", n.Name, n.Annotations, kwokNodeAnnotation, kwokNodeValue)
 	}

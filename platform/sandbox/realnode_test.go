@@ -1,0 +1,452 @@
+package sandbox
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// applySweep plays an iptables-restore --noflush script on parsed tables the way iptables
+// does, failing where iptables would (deleting a missing rule, deleting a chain still
+// referenced or not empty).
+func applySweep(t *testing.T, tables []*iptTable, script string) {
+	t.Helper()
+	byName := map[string]*iptTable{}
+	for _, tb := range tables {
+		byName[tb.name] = tb
+	}
+	var cur *iptTable
+	for _, line := range strings.Split(strings.TrimSpace(script), "\n") {
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "*"):
+			cur = byName[line[1:]]
+		case line == "COMMIT":
+			cur = nil
+		case strings.HasPrefix(line, "-D "):
+			chain, args, _ := strings.Cut(line[3:], " ")
+			i := slices.Index(cur.rules[chain], args)
+			if i < 0 {
+				t.Fatalf("script deletes a rule that is not there: %s", line)
+			}
+			cur.rules[chain] = slices.Delete(cur.rules[chain], i, i+1)
+		case strings.HasPrefix(line, "-F "):
+			delete(cur.rules, line[3:])
+		case strings.HasPrefix(line, "-X "):
+			chain := line[3:]
+			if len(cur.rules[chain]) > 0 {
+				t.Fatalf("script deletes chain %s, which still has rules", chain)
+			}
+			for c, rules := range cur.rules {
+				for _, r := range rules {
+					if ruleTarget(r) == chain {
+						t.Fatalf("script deletes chain %s, still referenced by -A %s %s", chain, c, r)
+					}
+				}
+			}
+			cur.chains = slices.DeleteFunc(cur.chains, func(c string) bool { return c == chain })
+		default:
+			t.Fatalf("unexpected script line %q", line)
+		}
+	}
+}
+
+// foreignRules are another CNI network's and Docker's, which the sweep must leave alone.
+const foreignRules = `*filter
+:DOCKER - [0:0]
+-A FORWARD -o docker0 -j DOCKER
+-A CNI-FORWARD -d 10.88.0.7/32 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A CNI-FORWARD -s 10.88.0.7/32 -j ACCEPT
+COMMIT
+*nat
+:CNI-0000aaaa - [0:0]
+:CNI-DN-0000aaaa - [0:0]
+-A POSTROUTING -s 10.88.0.7/32 -m comment --comment "name: \"podman\" id: \"abc\"" -j CNI-0000aaaa
+-A CNI-0000aaaa ! -d 224.0.0.0/4 -m comment --comment "name: \"podman\" id: \"abc\"" -j MASQUERADE
+-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \"podman\" id: \"abc\"" -m multiport --dports 8080 -j CNI-DN-0000aaaa
+-A CNI-DN-0000aaaa -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.7:80
+COMMIT
+`
+
+// mergeSave adds extra's chains and rules to save's tables (same table names).
+func mergeSave(save, extra string) string {
+	lines := strings.Split(save, "\n")
+	for _, block := range strings.Split(extra, "COMMIT\n") {
+		block = strings.TrimSpace(block)
+		if block == "" {
+			continue
+		}
+		head, body, _ := strings.Cut(block, "\n")
+		for i, l := range lines {
+			if l == head {
+				lines = slices.Insert(lines, i+1, strings.Split(body, "\n")...)
+				break
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestSweepScript(t *testing.T) {
+	// iptables-save on this machine with a real-node sandbox up: kube-proxy's and the
+	// kubelet's chains, a pod with a hostPort (portmap), the firewall plugin's chains.
+	real, err := os.ReadFile("testdata/iptables-save-real-node.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		save string
+		// keep are rules that must survive; gone are substrings no rule may hold after.
+		keep []string
+		gone []string
+	}{
+		{
+			name: "alone",
+			save: string(real),
+			gone: []string{"KUBE-", "CNI-", "slipway-sandbox", "10.85.0."},
+		},
+		{
+			name: "beside Docker and another CNI network",
+			save: mergeSave(string(real), foreignRules),
+			keep: []string{
+				"-A FORWARD -o docker0 -j DOCKER",
+				"-A CNI-FORWARD -s 10.88.0.7/32 -j ACCEPT",
+				`-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \"podman\" id: \"abc\"" -m multiport --dports 8080 -j CNI-DN-0000aaaa`,
+				"-A CNI-DN-0000aaaa -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.7:80",
+				"-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE",
+				"-A POSTROUTING -m comment --comment \"CNI portfwd requiring masquerade\" -j CNI-HOSTPORT-MASQ",
+				"-A FORWARD -m comment --comment \"CNI firewall plugin rules\" -j CNI-FORWARD",
+			},
+			gone: []string{"KUBE-", "slipway-sandbox", "10.85.0."},
+		},
+		{
+			name: "nothing of the sandbox's",
+			save: "*filter\n:INPUT ACCEPT [0:0]\n:DOCKER - [0:0]\n-A FORWARD -o docker0 -j DOCKER\nCOMMIT\n",
+			keep: []string{"-A FORWARD -o docker0 -j DOCKER"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			script := sweepScript(tt.save)
+			tables := parseIptablesSave(tt.save)
+			applySweep(t, tables, script)
+			var after []string
+			for _, tb := range tables {
+				for _, c := range tb.chains {
+					after = append(after, ":"+c)
+				}
+				for c, rules := range tb.rules {
+					for _, r := range rules {
+						after = append(after, "-A "+c+" "+r)
+					}
+				}
+			}
+			for _, line := range after {
+				for _, g := range tt.gone {
+					if strings.Contains(line, g) {
+						t.Errorf("after the sweep, %q is left (holds %q)", line, g)
+					}
+				}
+			}
+			for _, k := range tt.keep {
+				if !slices.Contains(after, k) {
+					t.Errorf("the sweep removed %q", k)
+				}
+			}
+			if len(tt.gone) == 0 && script != "" {
+				t.Errorf("nothing to remove, but the script is:\n%s", script)
+			}
+		})
+	}
+}
+
+func TestImageLayer(t *testing.T) {
+	files := []ImageFile{
+		{Path: "/app/bin/sample", Mode: 0o755, Data: []byte("binary")},
+		{Path: "/bin/sh", Mode: fs.ModeSymlink | 0o777, Link: "busybox"},
+		{Path: "/tmp", Mode: fs.ModeDir | fs.ModeSticky | 0o777},
+	}
+	layer, diffID, err := imageLayer(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, diffID2, err := imageLayer(slices.Clone(files))
+	if err != nil || !bytes.Equal(layer, again) || diffID != diffID2 {
+		t.Errorf("the same files gave different layers (err %v)", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(layer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if digestOf(raw) != diffID {
+		t.Errorf("diff ID %s is not the digest of the uncompressed layer %s", diffID, digestOf(raw))
+	}
+	tr := tar.NewReader(bytes.NewReader(raw))
+	var got []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		entry := h.Name
+		switch h.Typeflag {
+		case tar.TypeSymlink:
+			entry += " -> " + h.Linkname
+		case tar.TypeReg:
+			b, _ := io.ReadAll(tr)
+			entry += " = " + string(b)
+		}
+		got = append(got, fmt.Sprintf("%s %04o", entry, h.Mode))
+	}
+	want := []string{
+		"app/ 0755", "app/bin/ 0755", "app/bin/sample = binary 0755",
+		"bin/ 0755", "bin/sh -> busybox 0777", "tmp/ 1777",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("layer entries:\n got %q\nwant %q", got, want)
+	}
+
+	for name, bad := range map[string][]ImageFile{
+		"listed twice":    {{Path: "/a", Mode: 0o644}, {Path: "a", Mode: 0o644}},
+		"not a directory": {{Path: "/a", Mode: 0o644}, {Path: "/a/b", Mode: 0o644}},
+	} {
+		if _, _, err := imageLayer(bad); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err %v, want it to say %q", name, err, name)
+		}
+	}
+}
+
+// fakeRegistry keeps what is pushed to it, speaking just enough of the distribution API.
+type fakeRegistry struct {
+	mu        sync.Mutex
+	blobs     map[string][]byte
+	manifests map[string][]byte
+	types     map[string]string
+}
+
+func (f *fakeRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := r.URL.Path
+	switch {
+	case r.Method == http.MethodHead && strings.Contains(p, "/blobs/"):
+		if _, ok := f.blobs[p[strings.LastIndex(p, "/")+1:]]; !ok {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	case r.Method == http.MethodPost && strings.HasSuffix(p, "/blobs/uploads/"):
+		w.Header().Set("Location", p+"some-upload?state=x")
+		w.WriteHeader(http.StatusAccepted)
+	case r.Method == http.MethodPut && strings.Contains(p, "/blobs/uploads/"):
+		if r.URL.Query().Get("state") != "x" {
+			http.Error(w, "lost the upload's query", http.StatusBadRequest)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		d := r.URL.Query().Get("digest")
+		if digestOf(b) != d {
+			http.Error(w, "digest mismatch", http.StatusBadRequest)
+			return
+		}
+		f.blobs[d] = b
+		w.WriteHeader(http.StatusCreated)
+	case r.Method == http.MethodPut && strings.Contains(p, "/manifests/"):
+		b, _ := io.ReadAll(r.Body)
+		var m struct {
+			Config struct{ Digest string }
+			Layers []struct{ Digest string }
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		for _, d := range append([]string{m.Config.Digest}, m.Layers[0].Digest) {
+			if _, ok := f.blobs[d]; !ok {
+				http.Error(w, "blob unknown "+d, http.StatusBadRequest)
+				return
+			}
+		}
+		f.manifests[p] = b
+		f.types[p] = r.Header.Get("Content-Type")
+		w.Header().Set("Docker-Content-Digest", digestOf(b))
+		w.WriteHeader(http.StatusCreated)
+	default:
+		http.Error(w, "unexpected "+r.Method+" "+p, http.StatusMethodNotAllowed)
+	}
+}
+
+func TestPushImage(t *testing.T) {
+	reg := &fakeRegistry{blobs: map[string][]byte{}, manifests: map[string][]byte{}, types: map[string]string{}}
+	srv := httptest.NewServer(reg)
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	files := []ImageFile{{Path: "/pause", Mode: 0o755, Data: []byte("x")}}
+	cfg := ImageConfig{Entrypoint: []string{"/pause"}, Labels: map[string]string{"v": "1"}}
+	ref, err := PushImage(context.Background(), host, "slipway/pause", "1", files, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := reg.manifests["/v2/slipway/pause/manifests/1"]
+	if want := host + "/slipway/pause@" + digestOf(m); ref != want {
+		t.Errorf("ref %s, want %s", ref, want)
+	}
+	if ct := reg.types["/v2/slipway/pause/manifests/1"]; ct != mediaTypeManifest {
+		t.Errorf("manifest pushed as %q, want %s", ct, mediaTypeManifest)
+	}
+	var man struct{ Config struct{ Digest string } }
+	_ = json.Unmarshal(m, &man)
+	var config struct {
+		Architecture, OS string
+		Config           struct{ Entrypoint []string }
+		RootFS           struct {
+			DiffIDs []string `json:"diff_ids"`
+		}
+	}
+	if err := json.Unmarshal(reg.blobs[man.Config.Digest], &config); err != nil {
+		t.Fatal(err)
+	}
+	if config.OS != "linux" || !slices.Equal(config.Config.Entrypoint, []string{"/pause"}) || len(config.RootFS.DiffIDs) != 1 {
+		t.Errorf("image config %+v: want linux, entrypoint /pause, one layer", config)
+	}
+	other, err := PushImage(context.Background(), host, "slipway/pause", "2", files, ImageConfig{Entrypoint: []string{"/pause"}, Labels: map[string]string{"v": "2"}})
+	if err != nil || other == ref {
+		t.Errorf("another label: ref %s (err %v), want a digest other than %s", other, err, ref)
+	}
+	if _, err := PushImage(context.Background(), host, "nope", "1", []ImageFile{{Path: "/x", Mode: fs.ModeDevice}}, cfg); err == nil || !strings.Contains(err.Error(), "push "+host+"/nope:1") {
+		t.Errorf("bad file: err %v, want it to name the push", err)
+	}
+}
+
+func TestRealNodeConfigs(t *testing.T) {
+	l := layout{dir: "/state"}
+	rn := &realNodeState{Registry: "localhost:5000", RegistryPort: 5000, KubeletPort: 2001, KubeletHealthzPort: 2002, ProxyHealthzPort: 2003, ProxyMetricsPort: 2004}
+	toml := containerdConfig(l, "/usr/lib/cni", rn.Registry)
+	for _, want := range []string{
+		`root = "/state/node/containerd/root"`,
+		`state = "/state/node/containerd/state"`,
+		`address = "/state/node/containerd/containerd.sock"`,
+		`sandbox_image = "localhost:5000/slipway/pause:1"`,
+		"enable_unprivileged_ports = false", "enable_unprivileged_icmp = false",
+		"restrict_oom_score_adj = true", "disable_apparmor = true", "netns_mounts_under_state_dir = true",
+		`Root = "/state/node/containerd/runc"`,
+		`bin_dir = "/usr/lib/cni"`, `conf_dir = "/state/node/cni/net.d"`,
+		`[plugins."io.containerd.grpc.v1.cri".registry.mirrors."localhost:5000"]`,
+		`endpoint = ["http://localhost:5000"]`,
+	} {
+		if !strings.Contains(toml, want) {
+			t.Errorf("containerd's config lacks %s:\n%s", want, toml)
+		}
+	}
+
+	kc, err := kubeletConfig(l, rn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k map[string]any
+	if err := json.Unmarshal(kc, &k); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]any{
+		"cgroupDriver": "cgroupfs", "failCgroupV1": false, "failSwapOn": false, "cgroupsPerQOS": false,
+		"address": "10.85.0.1", "port": float64(2001), "healthzBindAddress": "127.0.0.1", "readOnlyPort": float64(0),
+		"containerRuntimeEndpoint": "unix:///state/node/containerd/containerd.sock", "podLogsDir": "/state/node/pod-logs",
+	} {
+		if k[key] != want {
+			t.Errorf("kubelet config %s = %v, want %v", key, k[key], want)
+		}
+	}
+	if v, ok := k["enforceNodeAllocatable"].([]any); !ok || len(v) != 0 {
+		t.Errorf("kubelet config enforceNodeAllocatable = %v, want []", k["enforceNodeAllocatable"])
+	}
+
+	conf, err := cniConfList(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Name    string
+		Plugins []struct {
+			Type   string
+			Bridge string
+			IPAM   struct{ DataDir string } `json:"ipam"`
+		}
+	}
+	if err := json.Unmarshal(conf, &c); err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, p := range c.Plugins {
+		types = append(types, p.Type)
+	}
+	if c.Name != cniNetworkName || !slices.Equal(types, []string{"bridge", "portmap", "firewall"}) ||
+		c.Plugins[0].Bridge != realNodeBridge || c.Plugins[0].IPAM.DataDir != "/state/node/cni/ipam" {
+		t.Errorf("CNI conflist:\n%s", conf)
+	}
+
+	for component, want := range map[string][]string{
+		Registry:   {"-addr=127.0.0.1:5000", "-blobs=/state/node/registry"},
+		Containerd: {"--config=/state/node/containerd/config.toml"},
+		Kubelet:    {"--node-ip=10.85.0.1", "--hostname-override=real-node", "--root-dir=/state/node/kubelet"},
+		KubeProxy:  {"--proxy-mode=iptables", "--healthz-bind-address=127.0.0.1:2003", "--metrics-bind-address=127.0.0.1:2004", "--nodeport-addresses=10.85.0.0/24"},
+	} {
+		got := realNodeArgs(component, l, rn)
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				t.Errorf("%s args lack %q; got %q", component, w, got)
+			}
+		}
+		for _, a := range got {
+			if strings.Contains(a, "0.0.0.0") {
+				t.Errorf("%s listens on every address: %q", component, a)
+			}
+		}
+	}
+}
+
+func TestPrerequisiteError(t *testing.T) {
+	err := error(&PrerequisiteError{Missing: []string{"root (…)", "runc (Debian's docker.io brings containerd 1.6 and runc)"}})
+	msg := err.Error()
+	for _, want := range []string{"root (…); runc", "apt-get install docker.io containernetworking-plugins"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	var pe *PrerequisiteError
+	if !errors.As(err, &pe) {
+		t.Error("not a *PrerequisiteError")
+	}
+}
+
+func TestUnescapeMount(t *testing.T) {
+	for in, want := range map[string]string{
+		`/state/node/a`:         "/state/node/a",
+		`/tmp/with\040space/x`:  "/tmp/with space/x",
+		`/tmp/back\134slash`:    `/tmp/back\slash`,
+		`/tmp/trailing\04`:      `/tmp/trailing\04`,
+		`/tmp/not\999an-escape`: `/tmp/not\999an-escape`,
+	} {
+		if got := unescapeMount(in); got != want {
+			t.Errorf("unescapeMount(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
