@@ -17,9 +17,10 @@ import (
 )
 
 type sandboxOptions struct {
-	dir   string
-	nodes int
-	keep  bool
+	dir      string
+	nodes    int
+	realNode bool
+	keep     bool
 }
 
 func newSandboxCmd(g *globals) *cobra.Command {
@@ -33,8 +34,15 @@ and simulated nodes from kwok that run pods without running their containers.
 
 The first 'sandbox up' builds the binaries from the upstream Go modules with the local go
 toolchain (about 6 minutes on 2 cores) into slipway's cache ($SLIPWAY_CACHE, else the user
-cache directory); later runs start in seconds.`,
+cache directory); later runs start in seconds.
+
+With --real-node (root; apt-get install docker.io containernetworking-plugins) the sandbox
+also runs a real node: a kubelet on a containerd of its own, kube-proxy, and an image
+registry on localhost:5000 (or another free port) that pods pull from. Pods really run
+there, with probes, logs, exec and Services; the simulated nodes are tainted
+kwok.x-k8s.io/node=fake:NoSchedule so that workloads land on the real node.`,
 		Example: `  slipway sandbox up                 # start, then: eval "$(slipway sandbox env)"
+  slipway sandbox up --real-node     # with a kubelet on containerd and a registry (root)
   slipway sandbox status
   slipway sandbox down               # stop everything and remove the state`,
 		Args: cobra.ArbitraryArgs,
@@ -54,6 +62,7 @@ cache directory); later runs start in seconds.`,
 		RunE:  func(c *cobra.Command, _ []string) error { return runSandboxUp(c.Context(), g, o) },
 	}
 	up.Flags().IntVar(&o.nodes, "nodes", 2, "how many simulated nodes to create")
+	up.Flags().BoolVar(&o.realNode, "real-node", false, "also run a real node (kubelet on containerd, kube-proxy) and an image registry; needs root, docker.io and containernetworking-plugins")
 	down := &cobra.Command{
 		Use:   "down",
 		Short: "Stop every process of the sandbox and remove its state",
@@ -63,7 +72,7 @@ cache directory); later runs start in seconds.`,
 	down.Flags().BoolVar(&o.keep, "keep", false, "keep the state directory (logs, certificates, etcd data)")
 	env := &cobra.Command{
 		Use:   "env",
-		Short: `Print "export KUBECONFIG=…" for eval "$(slipway sandbox env)"`,
+		Short: `Print "export KUBECONFIG=…" (and SLIPWAY_SANDBOX_REGISTRY=… with a real node) for eval "$(slipway sandbox env)"`,
 		Args:  noArgs,
 		RunE:  func(c *cobra.Command, _ []string) error { return runSandboxEnv(g, o) },
 	}
@@ -90,8 +99,8 @@ func sandboxFor(g *globals, o *sandboxOptions) (*sandbox.Sandbox, *sandbox.Build
 	if dir, err = filepath.Abs(dir); err != nil {
 		return nil, nil, err
 	}
-	b := &sandbox.Build{CacheDir: cache, Progress: g.streams.Err}
-	s := &sandbox.Sandbox{Dir: dir, Binaries: b.Binaries(), Nodes: o.nodes, Progress: g.streams.Err}
+	b := &sandbox.Build{CacheDir: cache, RealNode: o.realNode, Progress: g.streams.Err}
+	s := &sandbox.Sandbox{Dir: dir, Binaries: b.Binaries(), Nodes: o.nodes, RealNode: o.realNode, Progress: g.streams.Err}
 	return s, b, nil
 }
 
@@ -108,6 +117,12 @@ func runSandboxUp(ctx context.Context, g *globals, o *sandboxOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.realNode {
+		// Before a build of minutes: say now what this machine lacks.
+		if err := sandbox.CheckRealNode(); err != nil {
+			return fmt.Errorf("sandbox up --real-node: %w", err)
+		}
+	}
 	if _, err := b.Run(ctx); err != nil {
 		return err
 	}
@@ -119,8 +134,14 @@ func runSandboxUp(ctx context.Context, g *globals, o *sandboxOptions) error {
 		fmt.Fprintf(g.streams.Err, "the sandbox is already running (%s)\n", res.Server)
 	}
 	fmt.Fprintf(g.streams.Out, "export KUBECONFIG=%s\n", shellQuote(res.Kubeconfig))
+	if res.Registry != "" {
+		fmt.Fprintf(g.streams.Out, "export %s=%s\n", registryEnv, shellQuote(res.Registry))
+	}
 	return nil
 }
+
+// registryEnv names the real node's registry in 'sandbox up' and 'sandbox env' output.
+const registryEnv = "SLIPWAY_SANDBOX_REGISTRY"
 
 func runSandboxDown(g *globals, o *sandboxOptions) error {
 	s, _, err := sandboxFor(g, o)
@@ -148,6 +169,13 @@ func runSandboxEnv(g *globals, o *sandboxOptions) error {
 		return fmt.Errorf("no sandbox kubeconfig at %s: start the sandbox with 'slipway sandbox up'", s.Kubeconfig())
 	}
 	fmt.Fprintf(g.streams.Out, "export KUBECONFIG=%s\n", shellQuote(s.Kubeconfig()))
+	registry, err := s.Registry()
+	if err != nil {
+		return err
+	}
+	if registry != "" {
+		fmt.Fprintf(g.streams.Out, "export %s=%s\n", registryEnv, shellQuote(registry))
+	}
 	return nil
 }
 
@@ -176,7 +204,17 @@ func runSandboxStatus(g *globals, o *sandboxOptions) error {
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", c.Name, st, pid, c.Log)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	registry, err := s.Registry()
+	if err != nil {
+		return err
+	}
+	if registry != "" {
+		fmt.Fprintf(g.streams.Out, "\nregistry: %s (node %s pulls from it)\n", registry, sandbox.RealNodeName)
+	}
+	return nil
 }
 
 // shellQuote quotes p for a POSIX shell when it needs it.
