@@ -401,7 +401,11 @@ func (r *run) upRealNode(ctx context.Context, kube kubernetes.Interface, pki PKI
 		}
 	}
 
-	fmt.Fprintf(s.Progress, "starting %s on 127.0.0.1:%d\n", Registry, rn.RegistryPort)
+	if rn.RegistryPort == DefaultRegistryPort {
+		fmt.Fprintf(s.Progress, "starting %s on 127.0.0.1:%d\n", Registry, rn.RegistryPort)
+	} else {
+		fmt.Fprintf(s.Progress, "starting %s on 127.0.0.1:%d (%d is taken)\n", Registry, rn.RegistryPort, DefaultRegistryPort)
+	}
 	if err := r.start(Registry, r.s.Binaries.Path(Registry), realNodeArgs(Registry, l, rn), nil); err != nil {
 		return err
 	}
