@@ -1,15 +1,14 @@
 package kube
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"syscall"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
@@ -128,10 +127,13 @@ func (c *Client) Explain(err error) error {
 	if errors.As(err, &ue) {
 		return err
 	}
-	var ne net.Error
-	var ue2 *url.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var oe *net.OpError
+	var de *net.DNSError
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) ||
-		errors.As(err, &ne) || (errors.As(err, &ue2) && !apierrors.IsUnauthorized(err)) ||
+		errors.As(err, &oe) || errors.As(err, &de) ||
 		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such host") {
 		return &UnreachableError{Server: c.Server, Context: c.Context, Err: err}
 	}

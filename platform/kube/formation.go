@@ -107,30 +107,7 @@ func process(d *appsv1.Deployment, pods []corev1.Pod, hpas []autoscalingv2.Horiz
 		if pod.Labels[LabelComponent] != typ {
 			continue
 		}
-		pp := Pod{Name: pod.Name, Phase: string(pod.Status.Phase), Created: pod.CreationTimestamp.Time}
-		for _, cs := range pod.Status.ContainerStatuses {
-			pp.Restarts += int(cs.RestartCount)
-		}
-		for _, cond := range pod.Status.Conditions {
-			if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue {
-				pp.Ready = true
-			}
-			if cond.Type == corev1.PodScheduled && cond.Status == corev1.ConditionFalse {
-				pp.Reason = "not scheduled: " + cond.Message
-			}
-		}
-		for _, cs := range pod.Status.ContainerStatuses {
-			switch {
-			case cs.State.Waiting != nil && cs.State.Waiting.Reason != "":
-				pp.Reason = strings.TrimSpace(cs.State.Waiting.Reason + " " + cs.State.Waiting.Message)
-			case cs.LastTerminationState.Terminated != nil:
-				t := cs.LastTerminationState.Terminated
-				pp.Reason = fmt.Sprintf("last exit code %d (%s)", t.ExitCode, t.Reason)
-			}
-		}
-		if pod.DeletionTimestamp != nil {
-			pp.Phase = "Terminating"
-		}
+		pp := podStatus(&pod)
 		p.Restarts += pp.Restarts
 		p.Pods = append(p.Pods, pp)
 	}
@@ -151,6 +128,35 @@ func process(d *appsv1.Deployment, pods []corev1.Pod, hpas []autoscalingv2.Horiz
 		p.Autoscale = a
 	}
 	return p
+}
+
+// podStatus summarises a pod: phase, readiness, restarts and why it is not running.
+func podStatus(pod *corev1.Pod) Pod {
+	pp := Pod{Name: pod.Name, Phase: string(pod.Status.Phase), Created: pod.CreationTimestamp.Time}
+	for _, cs := range pod.Status.ContainerStatuses {
+		pp.Restarts += int(cs.RestartCount)
+	}
+	for _, cond := range pod.Status.Conditions {
+		if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue {
+			pp.Ready = true
+		}
+		if cond.Type == corev1.PodScheduled && cond.Status == corev1.ConditionFalse {
+			pp.Reason = "not scheduled: " + cond.Message
+		}
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		switch {
+		case cs.State.Waiting != nil && cs.State.Waiting.Reason != "":
+			pp.Reason = strings.TrimSpace(cs.State.Waiting.Reason + " " + cs.State.Waiting.Message)
+		case cs.LastTerminationState.Terminated != nil:
+			t := cs.LastTerminationState.Terminated
+			pp.Reason = fmt.Sprintf("last exit code %d (%s)", t.ExitCode, t.Reason)
+		}
+	}
+	if pod.DeletionTimestamp != nil {
+		pp.Phase = "Terminating"
+	}
+	return pp
 }
 
 // Formation returns the live replica counts of the app's process types, by type.

@@ -54,6 +54,10 @@ func (c *Client) JobOutput(ctx context.Context, job string, tail int64) string {
 	}
 	sort.Slice(pods.Items, func(i, k int) bool { return pods.Items[i].CreationTimestamp.Before(&pods.Items[k].CreationTimestamp) })
 	for _, p := range pods.Items {
+		if st := podStatus(&p); st.Phase == string(corev1.PodPending) {
+			fmt.Fprintf(&b, "pod %s is %s: %s\n", p.Name, st.Phase, st.Reason)
+			continue
+		}
 		for _, cs := range p.Status.ContainerStatuses {
 			if t := cs.State.Terminated; t != nil {
 				fmt.Fprintf(&b, "pod %s: exit code %d (%s)\n", p.Name, t.ExitCode, t.Reason)

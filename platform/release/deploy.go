@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/slipwayhq/slipway/charts"
 	"github.com/slipwayhq/slipway/platform/app"
+	"github.com/slipwayhq/slipway/platform/kube"
 )
 
 // DefaultTimeout bounds a deploy's wait for its release command and rollout.
@@ -353,8 +355,16 @@ func (m *Manager) apply(ctx context.Context, ch *change) (*release.Release, erro
 	if rel == nil {
 		return nil, err
 	}
-	fe := &FailedError{Revision: rel.Version, Reason: err}
+	fe := &FailedError{Revision: rel.Version, Reason: helmError(err)}
+	timeout := ch.timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if isTimeout(err) {
+		fe.Reason = fmt.Errorf("not done within %s (--timeout)", timeout)
+	}
 	if ch.values.Release.Enabled && strings.Contains(err.Error(), "hooks failed") {
+		fe.Reason = fmt.Errorf("the release command did not succeed: %w", fe.Reason)
 		fe.Output = m.Kube.JobOutput(context.WithoutCancel(ctx), m.App+"-release", 50)
 	} else {
 		fe.Unready = m.unready(context.WithoutCancel(ctx))
@@ -381,7 +391,13 @@ func (m *Manager) unready(ctx context.Context) string {
 	}
 	var b strings.Builder
 	for _, p := range procs {
-		if p.Ready >= p.Desired && p.Updated >= p.Desired {
+		waiting := 0
+		for _, pod := range p.Pods {
+			if !pod.Ready {
+				waiting++
+			}
+		}
+		if p.Ready >= p.Desired && waiting == 0 {
 			continue
 		}
 		fmt.Fprintf(&b, "%s: %d/%d ready, %d/%d updated\n", p.Name, p.Ready, p.Desired, p.Updated, p.Desired)
@@ -526,4 +542,26 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// multiError matches the "N errors occurred:\n\t* …" lists of hashicorp/go-multierror that
+// Helm's errors carry.
+var multiError = regexp.MustCompile(`\d+ errors? occurred:\s*\n\s*\* `)
+
+func isTimeout(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timed out waiting for the condition")
+}
+
+// helmError flattens Helm's error lists into one line each.
+func helmError(err error) error {
+	var ue *kube.UnreachableError
+	if errors.As(err, &ue) {
+		return err
+	}
+	msg := multiError.ReplaceAllString(err.Error(), "")
+	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n\t* ", "; ")), " ")
+	if msg == err.Error() {
+		return err
+	}
+	return fmt.Errorf("%s", msg)
 }
