@@ -125,11 +125,16 @@ func cniBinDir() (string, []string) {
 type PrerequisiteError struct {
 	// Missing are the missing things, each saying where it comes from.
 	Missing []string
+	// Packages is true when some of them come from packages to install.
+	Packages bool
 }
 
 func (e *PrerequisiteError) Error() string {
-	return "the real-node sandbox needs what this machine lacks: " + strings.Join(e.Missing, "; ") +
-		" (on Debian or Ubuntu, as root: apt-get install docker.io containernetworking-plugins)"
+	msg := "the real-node sandbox needs what this machine lacks: " + strings.Join(e.Missing, "; ")
+	if e.Packages {
+		msg += " (on Debian or Ubuntu, as root: apt-get install docker.io containernetworking-plugins)"
+	}
+	return msg
 }
 
 // CheckRealNode returns a *PrerequisiteError when this machine cannot run the real-node
@@ -138,8 +143,9 @@ func (e *PrerequisiteError) Error() string {
 func CheckRealNode() error {
 	var missing []string
 	if os.Geteuid() != 0 {
-		missing = append(missing, "root (it runs containerd and a kubelet, which set up mounts, cgroups and network interfaces)")
+		missing = append(missing, "root (it runs containerd and a kubelet, which set up mounts, cgroups and network interfaces: run it with sudo)")
 	}
+	asRoot := len(missing)
 	var fromDocker, fromIptables []string
 	for _, p := range []string{"containerd", "containerd-shim-runc-v2", "runc"} {
 		if _, err := lookSystem(p); err != nil {
@@ -167,7 +173,7 @@ func CheckRealNode() error {
 		missing = append(missing, "cgroups mounted at /sys/fs/cgroup")
 	}
 	if len(missing) > 0 {
-		return &PrerequisiteError{Missing: missing}
+		return &PrerequisiteError{Missing: missing, Packages: len(missing) > asRoot}
 	}
 	return nil
 }

@@ -424,7 +424,10 @@ func TestRealNodeConfigs(t *testing.T) {
 }
 
 func TestPrerequisiteError(t *testing.T) {
-	err := error(&PrerequisiteError{Missing: []string{"root (…)", "runc (Debian's docker.io brings containerd 1.6 and runc)"}})
+	if msg := (&PrerequisiteError{Missing: []string{"root (…)"}}).Error(); strings.Contains(msg, "apt-get") {
+		t.Errorf("only root missing, yet the message says to install packages: %q", msg)
+	}
+	err := error(&PrerequisiteError{Missing: []string{"root (…)", "runc (Debian's docker.io brings containerd 1.6 and runc)"}, Packages: true})
 	msg := err.Error()
 	for _, want := range []string{"root (…); runc", "apt-get install docker.io containernetworking-plugins"} {
 		if !strings.Contains(msg, want) {
