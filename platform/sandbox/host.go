@@ -22,7 +22,7 @@ import (
 // it kills the containers containerd left running, unmounts what lies under the state
 // directory (container root filesystems, volumes, network namespaces), deletes the bridge
 // and its veths, removes the iptables rules of kube-proxy, the kubelet and the CNI plugins,
-// and puts the kernel settings back. It goes on past a failure and returns them all.
+// and puts back the kernel settings the kubelet changed (ip_forward stays on). It goes on past a failure and returns them all.
 func cleanupRealNode(l layout, rn *realNodeState, kubeProxy string) error {
 	var errs []error
 	ctx := context.Background()

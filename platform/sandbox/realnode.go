@@ -62,13 +62,12 @@ type realNodeState struct {
 // util-linux's mount table. (And containerd's cgroups: see newRealNodeState.)
 var hostPaths = []string{"/var/lib/kubelet", "/var/log/containers", "/var/lib/cni", "/run/containerd", "/run/mount"}
 
-// sysctlsTouched are the kernel settings the kubelet (setupKernelTunables), the CNI bridge
-// plugin (ip_forward) and kube-proxy may change on the host.
+// sysctlsTouched are the kernel settings the kubelet (setupKernelTunables) and kube-proxy
+// may change on the host. Not net.ipv4.ip_forward: the CNI bridge plugin turns it on, as
+// Docker does, and turning it off again would cut off the containers of a Docker Engine
+// started in the meantime.
 var sysctlsTouched = []string{
-	"net/ipv4/ip_forward",
 	"net/ipv4/conf/all/route_localnet",
-	"net/bridge/bridge-nf-call-iptables",
-	"net/bridge/bridge-nf-call-ip6tables",
 	"vm/overcommit_memory",
 	"vm/panic_on_oom",
 	"kernel/panic",

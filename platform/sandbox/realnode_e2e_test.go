@@ -346,7 +346,7 @@ func hostSnapshot(t *testing.T) snapshot {
 		}
 		s.iptables[family] = strings.Join(keep, "\n")
 	}
-	for _, k := range []string{"net/ipv4/ip_forward", "vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops", "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes"} {
+	for _, k := range []string{"vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops", "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes"} {
 		if b, err := os.ReadFile("/proc/sys/" + k); err == nil {
 			s.sysctls[k] = strings.TrimSpace(string(b))
 		}
