@@ -6,6 +6,12 @@
 // Build compiles the binaries; Sandbox starts, inspects and stops a cluster whose state
 // (certificates, etcd data, logs, PIDs, kubeconfig) lives in one directory.
 //
+// With RealNode the sandbox also runs a real node on this machine (root): a kubelet on a
+// containerd of its own, kube-proxy, and an image registry on loopback that the node pulls
+// from (PushImage puts locally assembled images there). Its files live under the state
+// directory too; Down removes what it set up on the host (containers, mounts, the bridge,
+// iptables rules, kernel settings).
+//
 // The package never prints and never exits: progress goes to an injected io.Writer, and
 // failures come back as errors naming the component and the tail of its log.
 package sandbox
