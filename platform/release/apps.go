@@ -1,13 +1,20 @@
 package release
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 
-	"golang.org/x/sync/errgroup"
+	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -59,30 +66,32 @@ func Apps(ctx context.Context, c *kube.Client, ns string) ([]AppRelease, error) 
 			p.secret, p.version, p.deployed = item.Name, v, deployed
 		}
 	}
+	// One list brings the deployed records, which are most apps' current ones; the few
+	// apps with none deployed have their latest record read one by one.
+	deployed, err := c.Clientset.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm,status=deployed," + LabelApp})
+	if err != nil {
+		return nil, c.Explain(fmt.Errorf("list releases: %w", err))
+	}
+	decoded := map[string]*release.Release{}
+	for i := range deployed.Items {
+		s := &deployed.Items[i]
+		rel, err := decodeRecord(s)
+		if err != nil {
+			return nil, fmt.Errorf("read release %s in %s: %w", s.Name, s.Namespace, err)
+		}
+		decoded[s.Namespace+"/"+s.Name] = rel
+	}
 	out := make([]AppRelease, 0, len(picks))
-	ptrs := make([]*pick, 0, len(picks))
 	for _, p := range picks {
-		ptrs = append(ptrs, p)
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
-	for _, p := range ptrs {
-		g.Go(func() error {
-			store := driver.NewSecrets(c.Clientset.CoreV1().Secrets(p.app.Namespace))
-			rel, err := store.Get(p.secret)
+		rel, ok := decoded[p.app.Namespace+"/"+p.secret]
+		if !ok {
+			rel, err = driver.NewSecrets(c.Clientset.CoreV1().Secrets(p.app.Namespace)).Get(p.secret)
 			if err != nil {
-				return c.Explain(fmt.Errorf("read release %s in %s: %w", p.secret, p.app.Namespace, err))
+				return nil, c.Explain(fmt.Errorf("read release %s in %s: %w", p.secret, p.app.Namespace, err))
 			}
-			_ = gctx
-			p.app.Release = summary(rel)
-			p.app.Releases = p.revisions
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	for _, p := range ptrs {
+		}
+		p.app.Release = summary(rel)
+		p.app.Releases = p.revisions
 		out = append(out, p.app)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -95,4 +104,32 @@ func Apps(ctx context.Context, c *kube.Client, ns string) ([]AppRelease, error) 
 		return out[i].Namespace < out[j].Namespace
 	})
 	return out, nil
+}
+
+// decodeRecord decodes a Helm release record (a Secret of Helm's secret driver): base64 of
+// gzipped JSON, in the "release" key.
+func decodeRecord(s *corev1.Secret) (*release.Release, error) {
+	data, ok := s.Data["release"]
+	if !ok {
+		return nil, errors.New("no release data")
+	}
+	b, err := base64.StdEncoding.DecodeString(string(data))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > 3 && bytes.Equal(b[:3], []byte{0x1f, 0x8b, 0x08}) {
+		r, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		if b, err = io.ReadAll(r); err != nil {
+			return nil, err
+		}
+	}
+	var rel release.Release
+	if err := json.Unmarshal(b, &rel); err != nil {
+		return nil, err
+	}
+	return &rel, nil
 }
