@@ -209,4 +209,3 @@ func get(client *http.Client, url string) (string, error) {
 	}
 	return v.Version, nil
 }
-
