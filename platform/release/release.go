@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/user"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -76,13 +75,6 @@ func (m *Manager) progress(format string, args ...any) {
 	if m.Progress != nil {
 		fmt.Fprintf(m.Progress, format+"\n", args...)
 	}
-}
-
-func (m *Manager) now() time.Time {
-	if m.Now != nil {
-		return m.Now()
-	}
-	return time.Now()
 }
 
 // cfg is Helm's action configuration for the namespace, built once.
@@ -264,7 +256,3 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func joinKeys(keys []string) string {
-	sort.Strings(keys)
-	return strings.Join(keys, ", ")
-}
