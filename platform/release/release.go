@@ -255,4 +255,3 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
-
