@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/slipwayhq/slipway/internal/e2e"
 )
@@ -34,7 +35,11 @@ type cluster struct {
 }
 
 func newCluster(t *testing.T) *cluster {
-	kubeconfig := e2e.Sandbox(t)
+	return clusterAt(t, e2e.Sandbox(t))
+}
+
+// clusterAt is the cluster of a kubeconfig.
+func clusterAt(t *testing.T, kubeconfig string) *cluster {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		t.Fatal(err)
@@ -403,6 +408,48 @@ func TestDeployFailures(t *testing.T) {
 		for _, args := range [][]string{{"deploy", "--image", imgA}, {"releases"}, {"ps"}, {"apps"}, {"scale", "web=1"}} {
 			c.fails(dir, []string{"cannot reach the Kubernetes API server at https://127.0.0.1:1", "connection refused"}, append(args, "--kubeconfig", cfg)...)
 		}
+	})
+
+	t.Run("kubeconfig as kubectl reads it", func(t *testing.T) {
+		c := c.on(t)
+		// KUBECONFIG is a list: a missing file is skipped, the files are merged.
+		orig, err := clientcmd.LoadFromFile(c.kubeconfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A second context whose cluster is unreachable, named by the environment.
+		broken := orig.DeepCopy()
+		for _, cl := range broken.Clusters {
+			cl.Server = "https://127.0.0.1:1"
+			broken.Clusters = map[string]*clientcmdapi.Cluster{"broken": cl}
+			break
+		}
+		for _, ctx := range broken.Contexts {
+			ctx.Cluster = "broken"
+			broken.Contexts = map[string]*clientcmdapi.Context{"broken": ctx}
+			break
+		}
+		broken.CurrentContext = ""
+		second := filepath.Join(t.TempDir(), "broken")
+		if err := clientcmd.WriteToFile(*broken, second); err != nil {
+			t.Fatal(err)
+		}
+		list := strings.Join([]string{filepath.Join(t.TempDir(), "missing"), c.kubeconfig, second}, string(os.PathListSeparator))
+		app := sampleApp(t, "fail", func(s string) string {
+			return strings.Replace(s, "  staging:\n", "  staging:\n    context: broken\n", 1)
+		})
+		merged := *c
+		merged.kubeconfig = list // KUBECONFIG
+		merged.fails(app, []string{"cannot reach the Kubernetes API server at https://127.0.0.1:1 (context broken)"}, "releases")
+		merged.ok(app, "releases", "--context", orig.CurrentContext)
+		c.fails(dir, []string{`kubeconfig has no context "nope" (known: `}, "releases", "--context", "nope")
+		missing := filepath.Join(t.TempDir(), "none")
+		c.fails(dir, []string{"read kubeconfig: stat " + missing + ": no such file or directory"}, "releases", "--kubeconfig", missing)
+		empty := filepath.Join(t.TempDir(), "empty")
+		if err := os.WriteFile(empty, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.fails(dir, []string{"no Kubernetes cluster configured", "slipway sandbox up"}, "releases", "--kubeconfig", empty)
 	})
 
 	t.Run("bad input changes nothing", func(t *testing.T) {

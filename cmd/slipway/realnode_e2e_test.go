@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/slipwayhq/slipway/internal/e2e"
 )
@@ -30,15 +29,8 @@ func TestDeployOnRealNode(t *testing.T) {
 	kubeconfig, registry := e2e.RealNodeSandbox(t)
 	refA := e2e.PushGoSample(t, registry, "v1")
 	refB := e2e.PushGoSample(t, registry, "v2")
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &cluster{t: t, kubeconfig: kubeconfig, kc: kc}
+	c := clusterAt(t, kubeconfig)
+	kc := c.kc
 	// The whole sample on one 2-core node: the smallest size for each type.
 	dir := sampleApp(t, "real", func(s string) string {
 		return strings.Replace(s, "processes:\n", "processes:\n  web:\n    size: basic\n", 1) +

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -26,6 +27,8 @@ type Config struct {
 	// Namespace is the namespace the client works in.
 	Namespace string
 }
+
+var errNoCluster = errors.New("no Kubernetes cluster configured: no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config)\n  hint: start a local cluster with 'slipway sandbox up' and run 'eval \"$(slipway sandbox env)\"'")
 
 // Client is a connection to one cluster, working in one namespace.
 type Client struct {
@@ -65,13 +68,18 @@ func Connect(cfg Config) (*Client, error) {
 	if cfg.Context != "" {
 		context = cfg.Context
 	}
+	if cfg.Context != "" {
+		if _, ok := raw.Contexts[cfg.Context]; !ok {
+			return nil, fmt.Errorf("kubeconfig has no context %q (known: %s)", cfg.Context, strings.Join(contextNames(raw.Contexts), ", "))
+		}
+	}
+	if len(raw.Clusters) == 0 && os.Getenv("KUBERNETES_SERVICE_HOST") == "" {
+		return nil, errNoCluster
+	}
 	rc, err := flags.ToRESTConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return nil, errors.New("no Kubernetes cluster configured: no kubeconfig found ($KUBECONFIG, ~/.kube/config)\n  hint: pass --kubeconfig, or start a local cluster with 'slipway sandbox up' and run 'eval $(slipway sandbox env)'")
-		}
-		if cfg.Context != "" && strings.Contains(err.Error(), "context was not found") {
-			return nil, fmt.Errorf("kubeconfig has no context %q (known: %s)", cfg.Context, strings.Join(contextNames(raw.Contexts), ", "))
+			return nil, errNoCluster
 		}
 		return nil, fmt.Errorf("read kubeconfig: %w", err)
 	}

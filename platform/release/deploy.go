@@ -373,7 +373,7 @@ func (m *Manager) apply(ctx context.Context, ch *change) (*release.Release, erro
 		return nil, fe
 	}
 	m.progress("v%d failed; restoring v%d", rel.Version, ch.rollbackTo.Version)
-	back, err := m.restore(context.WithoutCancel(ctx), ch.rollbackTo, fmt.Sprintf("Rollback to v%d (v%d failed)", ch.rollbackTo.Version, rel.Version), ch.timeout, nil)
+	back, err := m.restore(context.WithoutCancel(ctx), ch.rollbackTo, fmt.Sprintf("Rollback to v%d (v%d failed)", ch.rollbackTo.Version, rel.Version), ch.timeout)
 	if err != nil {
 		fe.RollbackErr = err
 		return nil, fe
@@ -479,8 +479,17 @@ func nextVersion(rels []*release.Release) int {
 }
 
 // restore makes a new release with target's chart and values (its image and config) but the
-// live formation; the release command does not run. edit, when set, changes the values.
-func (m *Manager) restore(ctx context.Context, target *release.Release, desc string, timeout time.Duration, edit func(*charts.Values) error) (*release.Release, error) {
+// live formation; the release command does not run.
+func (m *Manager) restore(ctx context.Context, target *release.Release, desc string, timeout time.Duration) (*release.Release, error) {
+	v, err := m.restoredValues(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	return m.upgrade(ctx, &change{chart: target.Chart, values: v, description: desc, timeout: timeout})
+}
+
+// restoredValues are target's values with the live formation and no release command.
+func (m *Manager) restoredValues(ctx context.Context, target *release.Release) (*charts.Values, error) {
 	v, err := valuesOf(target)
 	if err != nil {
 		return nil, err
@@ -489,12 +498,7 @@ func (m *Manager) restore(ctx context.Context, target *release.Release, desc str
 		return nil, err
 	}
 	v.Release.Enabled = false
-	if edit != nil {
-		if err := edit(v); err != nil {
-			return nil, err
-		}
-	}
-	return m.upgrade(ctx, &change{chart: target.Chart, values: v, description: desc, timeout: timeout})
+	return v, nil
 }
 
 // keepFormation puts the live formation into v: replica counts from the Deployments and

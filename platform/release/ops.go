@@ -17,26 +17,22 @@ import (
 // Rollback makes a new release with the image and config of revision to (0: the release
 // before the deployed one), keeping the live formation. The release command does not run.
 func (m *Manager) Rollback(ctx context.Context, to int, timeout time.Duration) (*Result, error) {
+	// Checked before the lock too: a wrong vN changes nothing.
+	if _, _, err := m.rollbackTo(to); err != nil {
+		return nil, err
+	}
 	res := &Result{}
 	var err error
 	res.Recovered, err = m.locked(ctx, func(ctx context.Context) error {
-		rels, err := m.history()
+		cur, target, err := m.rollbackTo(to)
 		if err != nil {
 			return err
 		}
-		cur, err := m.current()
+		v, err := m.restoredValues(ctx, target)
 		if err != nil {
 			return err
 		}
-		if cur == nil {
-			return m.notDeployed()
-		}
-		target, err := rollbackTarget(rels, cur, to)
-		if err != nil {
-			return err
-		}
-		ch := &change{description: fmt.Sprintf("Rollback to v%d", target.Version), timeout: timeout, rollbackTo: cur}
-		rel, err := m.restoreChange(ctx, target, ch)
+		rel, err := m.apply(ctx, &change{chart: target.Chart, values: v, description: fmt.Sprintf("Rollback to v%d", target.Version), timeout: timeout, rollbackTo: cur})
 		if err != nil {
 			return err
 		}
@@ -46,19 +42,20 @@ func (m *Manager) Rollback(ctx context.Context, to int, timeout time.Duration) (
 	return res, err
 }
 
-// restoreChange applies target's chart and values with the live formation, no release
-// command, restoring ch.rollbackTo if it fails.
-func (m *Manager) restoreChange(ctx context.Context, target *release.Release, ch *change) (*release.Release, error) {
-	v, err := valuesOf(target)
+// rollbackTo returns the deployed release and the one to roll back to.
+func (m *Manager) rollbackTo(to int) (cur, target *release.Release, err error) {
+	rels, err := m.history()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := m.keepFormation(ctx, v); err != nil {
-		return nil, err
+	if cur, err = m.current(); err != nil {
+		return nil, nil, err
 	}
-	v.Release.Enabled = false
-	ch.chart, ch.values = target.Chart, v
-	return m.apply(ctx, ch)
+	if cur == nil {
+		return nil, nil, m.notDeployed()
+	}
+	target, err = rollbackTarget(rels, cur, to)
+	return cur, target, err
 }
 
 func rollbackTarget(rels []*release.Release, cur *release.Release, to int) (*release.Release, error) {
