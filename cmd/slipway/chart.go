@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -122,7 +120,7 @@ func resolveChartConfig(a *app.App, env string, include bool) (*app.Config, erro
 		}
 	}
 	if include {
-		opts.Generate = randomSecret
+		opts.Generate = app.GenerateSecret
 	}
 	cfg, err := a.ResolveConfig(opts)
 	if err != nil {
@@ -141,15 +139,6 @@ func setHint(env string) string {
 		return "set it in .env, or pass -e ENV to use that environment's env file"
 	}
 	return fmt.Sprintf("set it in .env.%s or with `slipway config:set NAME=VALUE -e %s`", env, env)
-}
-
-// randomSecret makes a value for app.json's generator: "secret" (64 hex digits, as Heroku).
-func randomSecret() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
 }
 
 func namespaceOf(a *app.App, env string) string {

@@ -512,6 +512,36 @@ func TestDeployFailures(t *testing.T) {
 		eq(t, "one deploy's outcome: the old image", c.image(ns, "fail-web"), imgA)
 	})
 
+	t.Run("deploy interrupted", func(t *testing.T) {
+		c := c.on(t)
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		cmd, _, stderr := c.command(ctx, unready, "deploy", "--image", imgB, "--timeout", "90s")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pending := c.waitPending(ns, "fail")
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Fatalf("an interrupted deploy should exit 1: %v\n%s", err, stderr)
+		}
+		for _, want := range []string{fmt.Sprintf("release v%d failed: interrupted", pending), fmt.Sprintf("rolled back: v%d", pending+1)} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr)
+			}
+		}
+		revs := c.revisions(ns, "fail")
+		eq(t, "the interrupted release", revs[pending], "failed")
+		eq(t, "the restoring release", revs[pending+1], "deployed")
+		eq(t, "the old image serves", c.image(ns, "fail-web"), imgA)
+		if _, err := c.kc.CoordinationV1().Leases(ns).Get(t.Context(), "slipway-deploy-fail", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("the interrupted deploy left its lock: %v", err)
+		}
+	})
+
 	t.Run("deploy killed mid-upgrade", func(t *testing.T) {
 		c := c.on(t)
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
@@ -520,16 +550,7 @@ func TestDeployFailures(t *testing.T) {
 		if err := killed.Start(); err != nil {
 			t.Fatal(err)
 		}
-		pending := 0
-		waitFor(t, "a pending-upgrade release", func() bool {
-			for v, s := range c.revisions(ns, "fail") {
-				if s == "pending-upgrade" {
-					pending = v
-					return true
-				}
-			}
-			return false
-		})
+		pending := c.waitPending(ns, "fail")
 		if err := killed.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -542,6 +563,22 @@ func TestDeployFailures(t *testing.T) {
 		eq(t, "the killed release", revs[pending], "failed")
 		eq(t, "the next release", revs[pending+1], "deployed")
 	})
+}
+
+// waitPending waits for a release of app in ns to be pending-upgrade and returns it.
+func (c *cluster) waitPending(ns, app string) int {
+	c.t.Helper()
+	pending := 0
+	waitFor(c.t, "a pending-upgrade release", func() bool {
+		for v, s := range c.revisions(ns, app) {
+			if s == "pending-upgrade" {
+				pending = v
+				return true
+			}
+		}
+		return false
+	})
+	return pending
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -3,8 +3,20 @@
 // deploys it. This package only parses flags, calls the platform packages and prints.
 package main
 
-import "os"
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
 
 func main() {
-	os.Exit(Main(os.Args[1:], defaultStreams()))
+	// The first SIGINT or SIGTERM cancels the command's context (a deploy then stops waiting,
+	// restores the previous release and releases its lock); a second one kills as usual.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	os.Exit(MainContext(ctx, os.Args[1:], defaultStreams()))
 }

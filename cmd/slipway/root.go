@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -101,9 +102,14 @@ Exit codes: 0 success, 1 the command failed, 2 the command line was wrong.`,
 
 // Main runs slipway with args and returns the exit code.
 func Main(args []string, s *Streams) int {
+	return MainContext(context.Background(), args, s)
+}
+
+// MainContext is Main with a context that interrupts the command.
+func MainContext(ctx context.Context, args []string, s *Streams) int {
 	root := newRoot(s)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -101,4 +103,14 @@ func (c *Config) MissingError(where string) error {
 	}
 	fmt.Fprintf(&b, " %s not set\n  hint: %s", strings.Join(names, ", "), where)
 	return errors.New(b.String())
+}
+
+// GenerateSecret makes a value for app.json's generator: "secret": 32 random bytes as 64 hex
+// digits, as Heroku does.
+func GenerateSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }

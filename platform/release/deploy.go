@@ -2,8 +2,6 @@ package release
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -105,14 +103,6 @@ type change struct {
 	timeout     time.Duration
 	// rollbackTo is the release to restore if this one fails (nil: none).
 	rollbackTo *release.Release
-}
-
-func randomSecret() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
 }
 
 // Deploy makes a new release of o.App running o.Image: upgrade, or install the first time,
@@ -301,7 +291,7 @@ func (m *Manager) deployConfig(a *app.App, prev *charts.Values, generate func() 
 		}
 	}
 	if generate == nil {
-		generate = randomSecret
+		generate = app.GenerateSecret
 	}
 	for _, name := range sortedVarNames(a) {
 		v := a.Vars[name]
@@ -360,7 +350,10 @@ func (m *Manager) apply(ctx context.Context, ch *change) (*release.Release, erro
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if isTimeout(err) {
+	switch {
+	case ctx.Err() != nil:
+		fe.Reason = errors.New("interrupted")
+	case isTimeout(err):
 		fe.Reason = fmt.Errorf("not done within %s (--timeout)", timeout)
 	}
 	if ch.values.Release.Enabled && strings.Contains(err.Error(), "hooks failed") {
