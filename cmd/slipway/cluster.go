@@ -157,31 +157,4 @@ func age(t, now time.Time) string {
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
-// parseImage splits REPOSITORY[:TAG][@sha256:HEX].
-func parseImage(ref string) (release.Image, error) {
-	var img release.Image
-	rest := ref
-	if i := strings.Index(rest, "@"); i >= 0 {
-		img.Digest, rest = rest[i+1:], rest[:i]
-		hex, ok := strings.CutPrefix(img.Digest, "sha256:")
-		if !ok || len(hex) != 64 || strings.Trim(hex, "0123456789abcdef") != "" {
-			return img, fmt.Errorf("--image %q: the digest must be sha256: and 64 lowercase hex digits", ref)
-		}
-	}
-	if i := strings.LastIndex(rest, ":"); i > strings.LastIndex(rest, "/") {
-		img.Tag, rest = rest[i+1:], rest[:i]
-		if img.Tag == "" {
-			return img, fmt.Errorf("--image %q: empty tag", ref)
-		}
-	}
-	if rest == "" || strings.ContainsAny(rest, " \t\n") || strings.ToLower(rest) != rest {
-		return img, fmt.Errorf("--image %q: expected REPOSITORY[:TAG][@sha256:DIGEST] with a lowercase repository", ref)
-	}
-	img.Repository = rest
-	if img.Tag == "" && img.Digest == "" {
-		img.Tag = "latest"
-	}
-	return img, nil
-}
-
 var errNoImage = errors.New("no image to deploy: pass --image REPOSITORY[:TAG][@sha256:DIGEST]")

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/slipwayhq/slipway/platform/image"
 	"github.com/slipwayhq/slipway/platform/release"
 )
 
@@ -45,13 +47,26 @@ func runDeploy(ctx context.Context, g *globals, o *deployOptions) error {
 	if o.image == "" {
 		return usageError{errNoImage}
 	}
-	img, err := parseImage(o.image)
+	img, err := image.Parse(o.image)
 	if err != nil {
-		return usageError{err}
+		return usageError{fmt.Errorf("--image: %w", err)}
 	}
 	t, err := g.target(g.env, true)
 	if err != nil {
 		return err
+	}
+	// Releases refer to images by digest: ask the registry for the tag's.
+	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	resolved, err := image.Resolve(rctx, img)
+	cancel()
+	var nf *image.NotFoundError
+	switch {
+	case errors.As(err, &nf):
+		return err
+	case err != nil:
+		g.warn(fmt.Sprintf("deploying %s by tag: %v", img, err))
+	default:
+		img = resolved
 	}
 	res, err := g.manager(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: img, Version: o.version, Description: o.description, Timeout: o.timeout})
 	return g.reportResult(t, res, err)

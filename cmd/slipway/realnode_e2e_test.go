@@ -38,8 +38,11 @@ func TestDeployOnRealNode(t *testing.T) {
 	})
 	const ns = "real-staging"
 
-	r := c.ok(dir, "deploy", "--image", refA, "--version", "v1", "--timeout", "3m")
+	// By tag: the release refers to the digest the registry holds for it.
+	r := c.ok(dir, "deploy", "--image", registry+"/sample-go:v1", "--version", "v1", "--timeout", "3m")
 	t.Logf("deploy v1:\n%s", r.stderr)
+	eq(t, "v1 deployed by the tag's digest", c.image(ns, "real-web"), refA)
+	c.fails(dir, []string{"the registry has no such tag"}, "deploy", "--image", registry+"/sample-go:v9")
 
 	// The release Job ran the migration for real.
 	job, err := kc.BatchV1().Jobs(ns).Get(t.Context(), "real-release", metav1.GetOptions{})

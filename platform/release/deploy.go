@@ -15,6 +15,7 @@ import (
 
 	"github.com/slipwayhq/slipway/charts"
 	"github.com/slipwayhq/slipway/platform/app"
+	"github.com/slipwayhq/slipway/platform/image"
 	"github.com/slipwayhq/slipway/platform/kube"
 )
 
@@ -22,14 +23,7 @@ import (
 const DefaultTimeout = 5 * time.Minute
 
 // Image names what a release runs.
-type Image struct {
-	Repository, Tag, Digest string
-}
-
-// String is the reference, by digest when known.
-func (i Image) String() string {
-	return imageRef(charts.ImageValues{Repository: i.Repository, Tag: i.Tag, Digest: i.Digest})
-}
+type Image = image.Ref
 
 // DeployOptions is one deploy.
 type DeployOptions struct {
