@@ -87,7 +87,7 @@ Exit codes: 0 success, 1 the command failed, 2 the command line was wrong.`,
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.dir, "dir", "C", ".", "the app's directory")
 	pf.StringVarP(&g.app, "app", "a", "", "the app name (default: slipway.yaml's name, app.json's, or the directory's)")
-	pf.StringVarP(&g.env, "env", "e", "", "the environment (staging, production, …)")
+	pf.StringVarP(&g.env, "env", "e", "", "the environment: staging, production, … (cluster commands default to staging)")
 	pf.StringVar(&g.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
 	pf.StringVar(&g.context, "context", "", "the kubeconfig context (default: the environment's, else the current one)")
 	pf.BoolVar(&g.noColor, "no-color", false, "no colour in output (also NO_COLOR=1)")
