@@ -164,6 +164,9 @@ type Environment struct {
 	Websocket bool
 	// EnvFile is the env file for this environment, relative to Dir.
 	EnvFile string
+	// Image overrides the app's registry and pull secrets in this environment (zero: the
+	// app's).
+	Image Image
 	// Processes override per-type settings for this environment.
 	Processes map[string]ProcessSettings
 }

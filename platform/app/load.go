@@ -93,6 +93,12 @@ func Load(dir string, opts Options) (*App, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown environment %q (known: %s); add it under environments: in %s", opts.Environment, strings.Join(a.EnvironmentNames(), ", "), ManifestFile)
 		}
+		if env.Image.Repository != "" {
+			a.Image.Repository = env.Image.Repository
+		}
+		if len(env.Image.PullSecrets) > 0 {
+			a.Image.PullSecrets = env.Image.PullSecrets
+		}
 		for _, name := range sortedKeys(env.Processes) {
 			if err := a.applySettings(name, env.Processes[name], manRoot, "environments", opts.Environment, "processes"); err != nil {
 				return nil, err
@@ -540,25 +546,14 @@ func loadVars(a *App, aj *AppJSON, hy *HerokuYML) {
 
 func loadImageAndBuild(a *App, man *Manifest, root *yaml.Node, hy *HerokuYML) error {
 	a.Image.Repository = a.Name
-	if r := man.Image.Repository; r != "" {
-		last := r[strings.LastIndex(r, "/")+1:]
-		if strings.Contains(r, "@") || strings.Contains(last, ":") {
-			return &FileError{File: ManifestFile, Line: nodeLine(root, "image", "repository"), Msg: fmt.Sprintf("image.repository: %q has a tag or digest; give the repository only (Slipway tags each build)", r)}
-		}
-		if strings.ToLower(r) != r {
-			return &FileError{File: ManifestFile, Line: nodeLine(root, "image", "repository"), Msg: fmt.Sprintf("image.repository: %q must be lowercase", r)}
-		}
-		a.Image.Repository = r
+	img, err := manifestImage(man.Image, root, "image")
+	if err != nil {
+		return err
 	}
-	if man.Image.PullSecret != "" {
-		a.Image.PullSecrets = append(a.Image.PullSecrets, man.Image.PullSecret)
+	if img.Repository != "" {
+		a.Image.Repository = img.Repository
 	}
-	a.Image.PullSecrets = append(a.Image.PullSecrets, man.Image.PullSecrets...)
-	for _, s := range a.Image.PullSecrets {
-		if !dnsSubdomain(s) {
-			return &FileError{File: ManifestFile, Line: nodeLine(root, "image"), Msg: fmt.Sprintf("image: pull secret %q is not a valid Secret name", s)}
-		}
-	}
+	a.Image.PullSecrets = img.PullSecrets
 	a.Build.Dockerfile = hy.Dockerfile
 	for k, v := range hy.BuildArgs {
 		a.Build.Args[k] = v
@@ -624,6 +619,13 @@ func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 				return fail("tls", "TLS needs a domain")
 			}
 		}
+		if e.Image != nil {
+			img, err := manifestImage(*e.Image, root, "environments", n, "image")
+			if err != nil {
+				return err
+			}
+			env.Image = img
+		}
 		for _, pn := range sortedKeys(e.Processes) {
 			if _, ok := a.Process(pn); !ok {
 				return &FileError{File: ManifestFile, Line: nodeLine(root, "environments", n, "processes", pn), Msg: fmt.Sprintf("environments.%s.processes.%s: no such process type (process types: %s)", n, pn, strings.Join(a.ProcessNames(), ", "))}
@@ -632,6 +634,33 @@ func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 		a.Environments[n] = env
 	}
 	return nil
+}
+
+// manifestImage checks an image section of slipway.yaml (at path) and returns it as an Image.
+func manifestImage(m ManifestImage, root *yaml.Node, path ...string) (Image, error) {
+	field := strings.Join(path, ".")
+	var img Image
+	if r := m.Repository; r != "" {
+		last := r[strings.LastIndex(r, "/")+1:]
+		line := nodeLine(root, append(path, "repository")...)
+		if strings.Contains(r, "@") || strings.Contains(last, ":") {
+			return img, &FileError{File: ManifestFile, Line: line, Msg: fmt.Sprintf("%s.repository: %q has a tag or digest; give the repository only (Slipway tags each build)", field, r)}
+		}
+		if strings.ToLower(r) != r {
+			return img, &FileError{File: ManifestFile, Line: line, Msg: fmt.Sprintf("%s.repository: %q must be lowercase", field, r)}
+		}
+		img.Repository = r
+	}
+	if m.PullSecret != "" {
+		img.PullSecrets = append(img.PullSecrets, m.PullSecret)
+	}
+	img.PullSecrets = append(img.PullSecrets, m.PullSecrets...)
+	for _, s := range img.PullSecrets {
+		if !dnsSubdomain(s) {
+			return img, &FileError{File: ManifestFile, Line: nodeLine(root, path...), Msg: fmt.Sprintf("%s: pull secret %q is not a valid Secret name", field, s)}
+		}
+	}
+	return img, nil
 }
 
 // checkNames makes sure every object name the chart derives fits Kubernetes' limits.

@@ -571,3 +571,32 @@ func unwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+func TestEnvironmentImage(t *testing.T) {
+	dir := writeApp(t, map[string]string{
+		"Procfile": "web: ./web\n",
+		"slipway.yaml": "name: shop\nimage:\n  repository: registry.staging.test/shop\n  pullSecret: staging-pull\n" +
+			"environments:\n  staging: {}\n  production:\n    image:\n      repository: registry.prod.test/shop\n      pullSecrets: [prod-pull]\n",
+	})
+	for env, want := range map[string]Image{
+		"":           {Repository: "registry.staging.test/shop", PullSecrets: []string{"staging-pull"}},
+		"staging":    {Repository: "registry.staging.test/shop", PullSecrets: []string{"staging-pull"}},
+		"production": {Repository: "registry.prod.test/shop", PullSecrets: []string{"prod-pull"}},
+	} {
+		a, err := Load(dir, Options{Environment: env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Image.Repository != want.Repository || strings.Join(a.Image.PullSecrets, ",") != strings.Join(want.PullSecrets, ",") {
+			t.Errorf("environment %q: image %+v, want %+v", env, a.Image, want)
+		}
+	}
+	bad := writeApp(t, map[string]string{
+		"Procfile":     "web: ./web\n",
+		"slipway.yaml": "name: shop\nenvironments:\n  production:\n    image:\n      repository: registry.prod.test/shop:v1\n",
+	})
+	_, err := Load(bad, Options{})
+	if err == nil || err.Error() != `slipway.yaml:5: environments.production.image.repository: "registry.prod.test/shop:v1" has a tag or digest; give the repository only (Slipway tags each build)` {
+		t.Errorf("a tag in an environment's repository: %v", err)
+	}
+}

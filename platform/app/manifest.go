@@ -109,6 +109,9 @@ type ManifestEnvironment struct {
 	Websocket    bool                       `yaml:"websocket,omitempty"`
 	EnvFile      string                     `yaml:"envFile,omitempty"`
 	Processes    map[string]ProcessSettings `yaml:"processes,omitempty"`
+	// Image overrides the registry (and pull secrets) for this environment: promotion copies
+	// the image there by digest.
+	Image *ManifestImage `yaml:"image,omitempty"`
 }
 
 // ManifestTLS is an environment's certificate settings.

@@ -78,11 +78,7 @@ func Resolve(ctx context.Context, r Ref) (Ref, error) {
 	if r.Digest != "" {
 		return r, nil
 	}
-	opts := []name.Option{name.WeakValidation}
-	if loopback(r.Repository) {
-		opts = append(opts, name.Insecure)
-	}
-	tag, err := name.NewTag(r.Repository+":"+r.Tag, opts...)
+	tag, err := name.NewTag(r.Repository+":"+r.Tag, nameOptions(r.Repository)...)
 	if err != nil {
 		return r, fmt.Errorf("image %s: %w", r, err)
 	}
@@ -107,4 +103,51 @@ func loopback(repo string) bool {
 		h = host
 	}
 	return h == "localhost" || h == "127.0.0.1" || h == "::1" || h == "[::1]"
+}
+
+// Copy copies the image from (which must have a digest) into the repository to, by digest
+// and under from's tag if it has one, registry to registry without a Docker Engine. The copy
+// has the same digest.
+func Copy(ctx context.Context, from Ref, to string) (Ref, error) {
+	if from.Digest == "" {
+		return Ref{}, fmt.Errorf("copy %s: only an image with a digest is copied", from)
+	}
+	src, err := name.NewDigest(from.Repository+"@"+from.Digest, nameOptions(from.Repository)...)
+	if err != nil {
+		return Ref{}, fmt.Errorf("copy %s: %w", from, err)
+	}
+	dstRef := Ref{Repository: to, Tag: from.Tag, Digest: from.Digest}
+	var dst name.Reference
+	if from.Tag != "" {
+		dst, err = name.NewTag(to+":"+from.Tag, nameOptions(to)...)
+	} else {
+		dst, err = name.NewDigest(to+"@"+from.Digest, nameOptions(to)...)
+	}
+	if err != nil {
+		return Ref{}, fmt.Errorf("copy to %s: %w", to, err)
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	desc, err := remote.Get(src, opts...)
+	if err != nil {
+		return Ref{}, fmt.Errorf("copy %s: read it: %w", from, err)
+	}
+	if err := remote.Put(dst, desc, opts...); err != nil {
+		return Ref{}, fmt.Errorf("copy %s to %s: %w", from, to, err)
+	}
+	got, err := remote.Head(dst, opts...)
+	if err != nil {
+		return Ref{}, fmt.Errorf("copy %s to %s: check it: %w", from, to, err)
+	}
+	if got.Digest.String() != from.Digest {
+		return Ref{}, fmt.Errorf("copy %s to %s: the copy has digest %s", from, to, got.Digest)
+	}
+	return dstRef, nil
+}
+
+func nameOptions(repo string) []name.Option {
+	opts := []name.Option{name.WeakValidation}
+	if loopback(repo) {
+		opts = append(opts, name.Insecure)
+	}
+	return opts
 }

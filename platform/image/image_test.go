@@ -85,3 +85,36 @@ func TestResolve(t *testing.T) {
 		t.Errorf("an unreachable registry should be a plain error: %v", err)
 	}
 }
+
+// TestCopy copies an image between two real registries by digest.
+func TestCopy(t *testing.T) {
+	a := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer a.Close()
+	b := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer b.Close()
+	ha, hb := strings.TrimPrefix(a.URL, "http://"), strings.TrimPrefix(b.URL, "http://")
+	img, err := random.Image(512, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, _ := name.NewTag(ha+"/app:v1", name.Insecure)
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	ctx := context.Background()
+	got, err := Copy(ctx, Ref{Repository: ha + "/app", Tag: "v1", Digest: d.String()}, hb+"/prod/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Repository != hb+"/prod/app" || got.Digest != d.String() {
+		t.Errorf("copy: %+v", got)
+	}
+	r, err := Resolve(ctx, Ref{Repository: hb + "/prod/app", Tag: "v1"})
+	if err != nil || r.Digest != d.String() {
+		t.Errorf("the target registry has %+v, %v", r, err)
+	}
+	if _, err := Copy(ctx, Ref{Repository: ha + "/app", Tag: "v1"}, hb+"/x"); err == nil {
+		t.Errorf("a copy without a digest should be refused")
+	}
+}

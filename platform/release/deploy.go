@@ -48,6 +48,8 @@ type Result struct {
 	Recovered string
 	// NamespaceCreated is true when the deploy created the environment's namespace.
 	NamespaceCreated bool
+	// Copied says which image a promotion copied between registries.
+	Copied string
 	// Generated lists the config vars generated for the first time.
 	Generated []string
 	Warnings  []app.Warning
@@ -128,7 +130,29 @@ func (m *Manager) Promote(ctx context.Context, src *Manager, o DeployOptions) (*
 	o.Image = Image{Repository: fv.Image.Repository, Tag: fv.Image.Tag, Digest: fv.Image.Digest}
 	o.Version = fv.App.Version
 	desc := fmt.Sprintf("Promote v%d from %s", from.Version, src.Environment)
-	return m.deploy(ctx, o, desc, fv)
+	var copied string
+	if o.App != nil && o.App.Image.Repository != "" && o.App.Image.Repository != o.Image.Repository {
+		// This environment pulls from another registry: the image goes there first, by digest.
+		if o.Image.Digest == "" {
+			return nil, fmt.Errorf("promote v%d from %s: its image %s has no digest, so it cannot be copied to %s; deploy it by digest first", from.Version, src.Environment, o.Image, o.App.Image.Repository)
+		}
+		cp := m.Copy
+		if cp == nil {
+			cp = image.Copy
+		}
+		m.progress("Copying %s to %s", o.Image, o.App.Image.Repository)
+		to, err := cp(ctx, o.Image, o.App.Image.Repository)
+		if err != nil {
+			return nil, err
+		}
+		copied = fmt.Sprintf("copied %s to %s", o.Image, to)
+		o.Image = to
+	}
+	res, err := m.deploy(ctx, o, desc, fv)
+	if res != nil {
+		res.Copied = copied
+	}
+	return res, err
 }
 
 func (m *Manager) deploy(ctx context.Context, o DeployOptions, desc string, promoted *charts.Values) (*Result, error) {

@@ -17,6 +17,7 @@ import (
 	"helm.sh/helm/v3/pkg/storage/driver"
 
 	"github.com/slipwayhq/slipway/charts"
+	"github.com/slipwayhq/slipway/platform/image"
 	"github.com/slipwayhq/slipway/platform/kube"
 )
 
@@ -43,6 +44,9 @@ type Manager struct {
 	LockDuration time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Copy copies an image by digest into another repository, for promotions between
+	// environments with different registries (default image.Copy).
+	Copy func(ctx context.Context, from image.Ref, to string) (image.Ref, error)
 
 	once    sync.Once
 	helm    *action.Configuration
