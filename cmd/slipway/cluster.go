@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -85,6 +84,9 @@ func (g *globals) reportResult(t *target, res *release.Result, err error) error 
 		for _, w := range res.Warnings {
 			g.warn(w.String())
 		}
+		if res.Copied != "" {
+			fmt.Fprintf(g.streams.Err, "%s\n", res.Copied)
+		}
 		if res.Recovered != "" {
 			fmt.Fprintf(g.streams.Err, "recovered: %s\n", res.Recovered)
 		}
@@ -156,5 +158,3 @@ func age(t, now time.Time) string {
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
-
-var errNoImage = errors.New("no image to deploy: pass --image REPOSITORY[:TAG][@sha256:DIGEST]")

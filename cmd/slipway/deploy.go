@@ -22,7 +22,8 @@ func newDeployCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "deploy",
 		Short: "Release the app into an environment and wait for it",
-		Long: `Deploy makes a new release of the app in the environment (-e, default staging): a Helm
+		Long: `Deploy builds and pushes the app's image (see 'slipway build'; --image deploys an existing
+one instead), then makes a new release in the environment (-e, default staging): a Helm
 upgrade (or install) of the app's chart into the environment's namespace, created if missing.
 The release command runs first; then every process type rolls out. If either fails in time
 (--timeout), the previous release is restored and the old version keeps serving.
@@ -30,13 +31,14 @@ The release command runs first; then every process type rolls out. If either fai
 The environment's config vars are app.json's defaults, its env file (.env.<env>), and what
 'slipway config set' stored there, which wins. The formation (scale, autoscale) stays as it is.
 One deploy per app and environment runs at a time.`,
-		Example: `  slipway deploy --image localhost:5000/sample-go@sha256:…
+		Example: `  slipway deploy
+  slipway deploy --image localhost:5000/sample-go@sha256:…
   slipway deploy -e production --image registry.example.com/shop:3f2a1c9`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runDeploy(c.Context(), g, o) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.image, "image", "", "the image to deploy: REPOSITORY[:TAG][@sha256:DIGEST]")
+	f.StringVar(&o.image, "image", "", "deploy this image instead of building: REPOSITORY[:TAG][@sha256:DIGEST]")
 	f.StringVar(&o.version, "version", "", "the source version (git sha) the image was built from")
 	f.StringVar(&o.description, "description", "", "the release's description (default: Deploy <version or image>)")
 	f.DurationVar(&o.timeout, "timeout", release.DefaultTimeout, "how long to wait for the release command and the rollout")
@@ -44,16 +46,29 @@ One deploy per app and environment runs at a time.`,
 }
 
 func runDeploy(ctx context.Context, g *globals, o *deployOptions) error {
+	t, err := g.target(g.env, true)
+	if err != nil {
+		return err
+	}
 	if o.image == "" {
-		return usageError{errNoImage}
+		// Build and push the one image, then release it by digest.
+		res, src, err := g.buildImage(ctx, t.App, true)
+		if err != nil {
+			return err
+		}
+		version := o.version
+		if version == "" {
+			version = src.Commit
+			if src.Dirty || version == "" {
+				version = src.Tag
+			}
+		}
+		rel, err := g.manager(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: res.Image, Version: version, Description: o.description, Timeout: o.timeout})
+		return g.reportResult(t, rel, err)
 	}
 	img, err := image.Parse(o.image)
 	if err != nil {
 		return usageError{fmt.Errorf("--image: %w", err)}
-	}
-	t, err := g.target(g.env, true)
-	if err != nil {
-		return err
 	}
 	// Releases refer to images by digest: ask the registry for the tag's.
 	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)

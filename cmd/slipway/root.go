@@ -93,7 +93,7 @@ Exit codes: 0 success, 1 the command failed, 2 the command line was wrong.`,
 	pf.BoolVar(&g.noColor, "no-color", false, "no colour in output (also NO_COLOR=1)")
 
 	root.AddCommand(newInitCmd(g), newChartCmd(g), newVersionCmd(g), newSandboxCmd(g),
-		newDeployCmd(g), newPromoteCmd(g), newReleasesCmd(g), newRollbackCmd(g),
+		newBuildCmd(g), newDeployCmd(g), newPromoteCmd(g), newReleasesCmd(g), newRollbackCmd(g),
 		newScaleCmd(g), newPsCmd(g), newAutoscaleCmd(g), newConfigCmd(g), newAppsCmd(g),
 		colonAlias(g, "config:set", newConfigSetCmd), colonAlias(g, "config:get", newConfigGetCmd),
 		colonAlias(g, "config:unset", newConfigUnsetCmd))

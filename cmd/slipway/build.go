@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/slipwayhq/slipway/platform/app"
+	"github.com/slipwayhq/slipway/platform/build"
+	"github.com/slipwayhq/slipway/platform/image"
+)
+
+type buildOptions struct {
+	push, dockerfile bool
+}
+
+func newBuildCmd(g *globals) *cobra.Command {
+	o := &buildOptions{}
+	c := &cobra.Command{
+		Use:   "build",
+		Short: "Build the app's one image through the Docker Engine (and push it)",
+		Long: `Build makes the app's image: every process type runs from it. The Dockerfile is the one
+slipway.yaml or heroku.yml names, else ./Dockerfile, else one generated for the detected
+language (--dockerfile prints it; it is never written into the repository). The build context
+honours .dockerignore. The tag is the git commit's short sha; a dirty tree adds a hash of its
+content, so the same content gets the same tag. An image whose tag the registry (with --push)
+or the engine already has is not built again.
+
+The engine is DOCKER_HOST's (default: the local socket); credentials come from
+~/.docker/config.json, credential helpers included.`,
+		Example: "  slipway build --push\n  slipway build --dockerfile",
+		Args:    noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			a, err := app.Load(g.dir, app.Options{Environment: g.env, Name: g.app})
+			if err != nil {
+				return err
+			}
+			for _, w := range a.Warnings {
+				g.warn(w.String())
+			}
+			if o.dockerfile {
+				return printDockerfile(g, a)
+			}
+			res, _, err := g.buildImage(c.Context(), a, o.push)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(g.streams.Out, res.Image.Repository+":"+res.Image.Tag+digestSuffix(res.Image))
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&o.push, "push", false, "push the image to the app's registry (slipway.yaml image.repository)")
+	c.Flags().BoolVar(&o.dockerfile, "dockerfile", false, "print the Dockerfile that would be used, and build nothing")
+	return c
+}
+
+func digestSuffix(r image.Ref) string {
+	if r.Digest == "" {
+		return ""
+	}
+	return "@" + r.Digest
+}
+
+func printDockerfile(g *globals, a *app.App) error {
+	b, err := build.ForApp(a)
+	if err != nil {
+		return err
+	}
+	if b.Plan == nil {
+		fmt.Fprintf(g.streams.Err, "%s has its own Dockerfile (%s); Slipway builds with it\n", a.Name, b.Options.Dockerfile)
+		df, err := os.ReadFile(b.Options.Dir + "/" + b.Options.Dockerfile)
+		if err != nil {
+			return err
+		}
+		_, err = g.streams.Out.Write(df)
+		return err
+	}
+	fmt.Fprintf(g.streams.Err, "detected %s %s: %s\n", b.Plan.Language, b.Plan.Version, strings.Join(b.Plan.Reasons, "; "))
+	for _, w := range b.Plan.Warnings {
+		g.warn(w)
+	}
+	_, err = g.streams.Out.Write(b.Plan.Dockerfile)
+	return err
+}
+
+// buildImage builds (and pushes) a's image, with the engine's progress on stderr.
+func (g *globals) buildImage(ctx context.Context, a *app.App, push bool) (*build.Result, *build.Source, error) {
+	if push && !strings.ContainsAny(strings.SplitN(a.Image.Repository, "/", 2)[0], ".:") && !strings.HasPrefix(a.Image.Repository, "localhost/") {
+		return nil, nil, fmt.Errorf("slipway.yaml: image.repository %q names no registry to push to\n  hint: set it to REGISTRY/NAME, e.g. localhost:5000/%s for the sandbox's registry", a.Image.Repository, a.Name)
+	}
+	b, err := build.ForApp(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b.Plan != nil {
+		fmt.Fprintf(g.streams.Err, "no Dockerfile: building for %s %s (%s); see it with 'slipway build --dockerfile'\n", b.Plan.Language, b.Plan.Version, strings.Join(b.Plan.Reasons, "; "))
+		for _, w := range b.Plan.Warnings {
+			g.warn(w)
+		}
+	}
+	docker, host, err := build.Connect()
+	if err != nil {
+		return nil, nil, err
+	}
+	fd := os.Stderr.Fd()
+	builder := &build.Builder{Docker: docker, Host: host, Progress: g.streams.Err, TerminalFd: fd, Terminal: g.streams.ErrTTY && term.IsTerminal(int(fd))}
+	b.Options.Push = push
+	res, err := builder.Build(ctx, b.Options)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case res.Reused && push:
+		fmt.Fprintf(g.streams.Err, "%s is unchanged: the registry has %s already (%s); nothing built or pushed\n", a.Name, res.Image.Repository+":"+res.Image.Tag, res.Image.Digest)
+	case res.Reused:
+		fmt.Fprintf(g.streams.Err, "%s is unchanged: the engine has %s already; nothing built\n", a.Name, res.Image)
+	case res.Pushed:
+		fmt.Fprintf(g.streams.Err, "built and pushed %s@%s\n", res.Image.Repository+":"+res.Image.Tag, res.Image.Digest)
+	default:
+		fmt.Fprintf(g.streams.Err, "built %s\n", res.Image)
+	}
+	return res, b.Source, nil
+}

@@ -1,0 +1,294 @@
+package build
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/docker/cli/cli/config"
+	buildtypes "github.com/docker/docker/api/types/build"
+	imagetypes "github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/jsonmessage"
+	archive "github.com/moby/go-archive"
+
+	"github.com/slipwayhq/slipway/platform/image"
+)
+
+// GeneratedDockerfile is the name a generated Dockerfile has in the build context.
+const GeneratedDockerfile = ".slipway.Dockerfile"
+
+// Builder builds and pushes images through a Docker Engine.
+type Builder struct {
+	// Docker is the engine's client (see Connect).
+	Docker client.APIClient
+	// Host names the engine in errors (DOCKER_HOST or the default socket).
+	Host string
+	// Progress receives the engine's output: steps and layer progress.
+	Progress io.Writer
+	// TerminalFd and Terminal make progress bars redraw in place on a terminal.
+	TerminalFd uintptr
+	Terminal   bool
+	// Resolve asks a registry for a tag's digest (default image.Resolve).
+	Resolve func(context.Context, image.Ref) (image.Ref, error)
+}
+
+// Connect makes a client for the engine named by the environment, as docker does
+// (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), negotiating the API version (the engine
+// may be older than the client).
+func Connect() (client.APIClient, string, error) {
+	host := os.Getenv("DOCKER_HOST")
+	if host == "" {
+		host = client.DefaultDockerHost
+	}
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, host, fmt.Errorf("docker client for %s (DOCKER_HOST): %w", host, err)
+	}
+	return c, host, nil
+}
+
+// Options is one build.
+type Options struct {
+	// Dir is the build context: the repository.
+	Dir string
+	// Dockerfile is the Dockerfile's path in Dir; Generated, when set, is used instead.
+	Dockerfile string
+	Generated  []byte
+	// Args are build args.
+	Args map[string]string
+	// Repository is where the image goes (registry/name); Tag its tag.
+	Repository, Tag string
+	// Labels are added to the image.
+	Labels map[string]string
+	// Push pushes the image and returns its digest.
+	Push bool
+}
+
+// Result is what a build did.
+type Result struct {
+	// Image is the image: repository, tag and, when pushed or already in the registry, digest.
+	Image image.Ref
+	// ID is the local image ID, when built here.
+	ID string
+	// Built and Pushed say what happened; Reused says the registry (or the engine, without
+	// Push) already had the tag, so nothing was built.
+	Built, Pushed, Reused bool
+}
+
+// EngineError says the Docker Engine could not be reached.
+type EngineError struct {
+	Host string
+	Err  error
+}
+
+func (e *EngineError) Error() string {
+	return fmt.Sprintf("cannot reach the Docker Engine at %s (DOCKER_HOST): %v\n  hint: is dockerd running? set DOCKER_HOST to its socket", e.Host, e.Err)
+}
+
+func (e *EngineError) Unwrap() error { return e.Err }
+
+// StepError is a build step that failed, with the engine's own message.
+type StepError struct {
+	Step, Message string
+}
+
+func (e *StepError) Error() string {
+	if e.Step == "" {
+		return "build failed: " + e.Message
+	}
+	return fmt.Sprintf("build failed at %s: %s", e.Step, e.Message)
+}
+
+// PushError is a push the registry refused or could not take.
+type PushError struct {
+	Ref     string
+	Message string
+}
+
+func (e *PushError) Error() string {
+	host, _, _ := strings.Cut(e.Ref, "/")
+	return fmt.Sprintf("push %s to the registry %s: %s", e.Ref, host, e.Message)
+}
+
+func (b *Builder) progress() io.Writer {
+	if b.Progress == nil {
+		return io.Discard
+	}
+	return b.Progress
+}
+
+// Build builds o's image unless it exists already (in the registry when pushing, in the
+// engine otherwise), and pushes it when asked.
+func (b *Builder) Build(ctx context.Context, o Options) (*Result, error) {
+	ref := image.Ref{Repository: o.Repository, Tag: o.Tag}
+	res := &Result{Image: ref}
+	if _, err := b.Docker.Ping(ctx); err != nil {
+		return nil, &EngineError{Host: b.Host, Err: err}
+	}
+	if o.Push {
+		resolve := b.Resolve
+		if resolve == nil {
+			resolve = image.Resolve
+		}
+		if got, err := resolve(ctx, ref); err == nil {
+			res.Image, res.Reused = got, true
+			return res, nil
+		}
+	} else if insp, err := b.Docker.ImageInspect(ctx, ref.String()); err == nil {
+		res.ID, res.Reused = insp.ID, true
+		return res, nil
+	}
+	id, err := b.build(ctx, o, ref)
+	if err != nil {
+		return nil, err
+	}
+	res.ID, res.Built = id, true
+	if !o.Push {
+		return res, nil
+	}
+	digest, err := b.push(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	res.Image.Digest, res.Pushed = digest, true
+	return res, nil
+}
+
+func (b *Builder) build(ctx context.Context, o Options, ref image.Ref) (string, error) {
+	dockerfile := o.Dockerfile
+	if o.Generated != nil {
+		dockerfile = GeneratedDockerfile
+	}
+	excludes, err := Excludes(o.Dir, dockerfile)
+	if err != nil {
+		return "", err
+	}
+	tarball, err := archive.TarWithOptions(o.Dir, &archive.TarOptions{ExcludePatterns: excludes})
+	if err != nil {
+		return "", fmt.Errorf("read the build context %s: %w", o.Dir, err)
+	}
+	defer tarball.Close()
+	var body io.Reader = tarball
+	if o.Generated != nil {
+		body = archive.ReplaceFileTarWrapper(tarball, map[string]archive.TarModifierFunc{
+			GeneratedDockerfile: func(string, *tar.Header, io.Reader) (*tar.Header, []byte, error) {
+				return &tar.Header{Name: GeneratedDockerfile, Mode: 0o644, Size: int64(len(o.Generated)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg}, o.Generated, nil
+			},
+		})
+	}
+	args := map[string]*string{}
+	for k, v := range o.Args {
+		args[k] = &v
+	}
+	resp, err := b.Docker.ImageBuild(ctx, body, buildtypes.ImageBuildOptions{
+		Tags:        []string{ref.String()},
+		Dockerfile:  dockerfile,
+		BuildArgs:   args,
+		Labels:      o.Labels,
+		Remove:      true,
+		ForceRemove: true,
+		Version:     buildtypes.BuilderV1,
+	})
+	if err != nil {
+		if client.IsErrConnectionFailed(err) {
+			return "", &EngineError{Host: b.Host, Err: err}
+		}
+		return "", fmt.Errorf("build %s: %w", ref, err)
+	}
+	defer resp.Body.Close()
+	var id string
+	steps := &stepWriter{w: b.progress()}
+	err = jsonmessage.DisplayJSONMessagesStream(resp.Body, steps, b.TerminalFd, b.Terminal, func(m jsonmessage.JSONMessage) {
+		var aux struct{ ID string }
+		if m.Aux != nil && json.Unmarshal(*m.Aux, &aux) == nil && aux.ID != "" {
+			id = aux.ID
+		}
+	})
+	if err != nil {
+		var je *jsonmessage.JSONError
+		if errors.As(err, &je) {
+			return "", &StepError{Step: steps.last, Message: strings.TrimSpace(je.Message)}
+		}
+		return "", fmt.Errorf("build %s: %w", ref, err)
+	}
+	return id, nil
+}
+
+func (b *Builder) push(ctx context.Context, ref image.Ref) (string, error) {
+	auth, err := registryAuth(ref.Repository)
+	if err != nil {
+		return "", err
+	}
+	rc, err := b.Docker.ImagePush(ctx, ref.String(), imagetypes.PushOptions{RegistryAuth: auth})
+	if err != nil {
+		if client.IsErrConnectionFailed(err) {
+			return "", &EngineError{Host: b.Host, Err: err}
+		}
+		return "", &PushError{Ref: ref.String(), Message: err.Error()}
+	}
+	defer rc.Close()
+	var digest string
+	err = jsonmessage.DisplayJSONMessagesStream(rc, b.progress(), b.TerminalFd, b.Terminal, func(m jsonmessage.JSONMessage) {
+		var aux struct{ Digest string }
+		if m.Aux != nil && json.Unmarshal(*m.Aux, &aux) == nil && aux.Digest != "" {
+			digest = aux.Digest
+		}
+	})
+	if err != nil {
+		return "", &PushError{Ref: ref.String(), Message: err.Error()}
+	}
+	if digest == "" {
+		return "", &PushError{Ref: ref.String(), Message: "the engine reported no digest"}
+	}
+	return digest, nil
+}
+
+// registryAuth is the docker config's credentials for the repository's registry (credential
+// helpers included), encoded for the API; none is an empty string.
+func registryAuth(repo string) (string, error) {
+	host, _, _ := strings.Cut(repo, "/")
+	if !strings.ContainsAny(host, ".:") && host != "localhost" {
+		host = "https://index.docker.io/v1/"
+	}
+	cf := config.LoadDefaultConfigFile(io.Discard)
+	ac, err := cf.GetAuthConfig(host)
+	if err != nil {
+		return "", fmt.Errorf("credentials for %s (~/.docker/config.json): %w", host, err)
+	}
+	return registry.EncodeAuthConfig(registry.AuthConfig{
+		Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
+		ServerAddress: ac.ServerAddress, IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken,
+	})
+}
+
+// stepWriter passes the build output through and remembers the last "Step N/M : …" line,
+// to name the step that failed.
+type stepWriter struct {
+	w    io.Writer
+	buf  bytes.Buffer
+	last string
+}
+
+func (s *stepWriter) Write(p []byte) (int, error) {
+	s.buf.Write(p)
+	for {
+		line, err := s.buf.ReadString('\n')
+		if err != nil {
+			s.buf.WriteString(line)
+			break
+		}
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "Step ") {
+			s.last = t
+		}
+	}
+	return s.w.Write(p)
+}
