@@ -98,6 +98,10 @@ func (g *globals) reportResult(t *target, res *release.Result, err error) error 
 		return err
 	}
 	r := res.Release
+	if res.Unchanged {
+		fmt.Fprintf(g.streams.Out, "%s v%d in %s (namespace %s) is unchanged: it runs this image, chart and config already (--force releases anyway)\n  image %s\n", t.Name, r.Revision, t.Env, t.Kube.Namespace, r.Image)
+		return nil
+	}
 	fmt.Fprintf(g.streams.Out, "%s v%d in %s (namespace %s): %s\n  image %s\n", t.Name, r.Revision, t.Env, t.Kube.Namespace, r.Description, r.Image)
 	return nil
 }

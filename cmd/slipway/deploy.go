@@ -15,6 +15,7 @@ import (
 type deployOptions struct {
 	image, version, description string
 	timeout                     time.Duration
+	force                       bool
 }
 
 func newDeployCmd(g *globals) *cobra.Command {
@@ -30,7 +31,8 @@ The release command runs first; then every process type rolls out. If either fai
 
 The environment's config vars are app.json's defaults, its env file (.env.<env>), and what
 'slipway config set' stored there, which wins. The formation (scale, autoscale) stays as it is.
-One deploy per app and environment runs at a time.`,
+One deploy per app and environment runs at a time. A deploy that would release the image,
+chart and config the environment runs already makes no release (--force makes one).`,
 		Example: `  slipway deploy
   slipway deploy --image localhost:5000/sample-go@sha256:…
   slipway deploy -e production --image registry.example.com/shop:3f2a1c9`,
@@ -42,6 +44,7 @@ One deploy per app and environment runs at a time.`,
 	f.StringVar(&o.version, "version", "", "the source version (git sha) the image was built from")
 	f.StringVar(&o.description, "description", "", "the release's description (default: Deploy <version or image>)")
 	f.DurationVar(&o.timeout, "timeout", release.DefaultTimeout, "how long to wait for the release command and the rollout")
+	f.BoolVar(&o.force, "force", false, "make a release even when the image, chart and config are those of the current one")
 	return c
 }
 
@@ -63,7 +66,7 @@ func runDeploy(ctx context.Context, g *globals, o *deployOptions) error {
 				version = src.Tag
 			}
 		}
-		rel, err := g.manager(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: res.Image, Version: version, Description: o.description, Timeout: o.timeout})
+		rel, err := g.manager(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: res.Image, Version: version, Description: o.description, Timeout: o.timeout, Force: o.force})
 		return g.reportResult(t, rel, err)
 	}
 	img, err := image.Parse(o.image)
@@ -83,7 +86,7 @@ func runDeploy(ctx context.Context, g *globals, o *deployOptions) error {
 	default:
 		img = resolved
 	}
-	res, err := g.manager(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: img, Version: o.version, Description: o.description, Timeout: o.timeout})
+	res, err := g.manager(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: img, Version: o.version, Description: o.description, Timeout: o.timeout, Force: o.force})
 	return g.reportResult(t, res, err)
 }
 

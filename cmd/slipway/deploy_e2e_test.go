@@ -266,6 +266,12 @@ func TestGoSampleLife(t *testing.T) {
 	eq(t, "v3 web image", c.image(stg, "life-web"), imgB)
 	eq(t, "v3 GREETING (set wins)", c.config(stg, "life")["GREETING"], "hi there")
 	eq(t, "v3 SECRET_KEY kept", c.config(stg, "life")["SECRET_KEY"], cfg1["SECRET_KEY"])
+	// The same deploy again changes nothing and makes no release, unless forced.
+	same := c.ok(dir, "deploy", "--image", imgB, "--version", "bbbbbbb5678")
+	if !strings.Contains(same.stdout, "life v3 in staging (namespace life-staging) is unchanged") {
+		t.Errorf("a repeated deploy should say nothing changed:\n%s", same)
+	}
+	eq(t, "no release for an unchanged deploy", len(c.revisions(stg, "life")), 3)
 
 	// scale: instant, no release; kept by the next deploy.
 	c.ok(dir, "scale", "web=3", "worker=0")

@@ -1,9 +1,11 @@
 package release
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -36,6 +38,8 @@ type DeployOptions struct {
 	Description string
 	// Timeout bounds the wait for the release command and the rollout (default DefaultTimeout).
 	Timeout time.Duration
+	// Force makes a release even when nothing changed (same image, chart and config).
+	Force bool
 	// Generate makes values for app.json's generator: "secret" vars the first time they are
 	// needed (default: 32 random bytes, hex); they are kept in the release afterwards.
 	Generate func() (string, error)
@@ -48,6 +52,9 @@ type Result struct {
 	Recovered string
 	// NamespaceCreated is true when the deploy created the environment's namespace.
 	NamespaceCreated bool
+	// Unchanged is true when the deployed release already ran the same image, chart and
+	// config, so no release was made (Release is the deployed one).
+	Unchanged bool
 	// Copied says which image a promotion copied between registries.
 	Copied string
 	// Generated lists the config vars generated for the first time.
@@ -163,8 +170,13 @@ func (m *Manager) deploy(ctx context.Context, o DeployOptions, desc string, prom
 		return nil, fmt.Errorf("deploy: the app is %s, the manager's %s", o.App.Name, m.App)
 	}
 	// Everything that can be checked without the cluster changing is checked first.
-	if _, _, err := m.plan(ctx, o, desc, promoted); err != nil {
+	ch, _, err := m.plan(ctx, o, desc, promoted)
+	if err != nil {
 		return nil, err
+	}
+	if !o.Force && ch.rollbackTo != nil && unchanged(ch, ch.rollbackTo) {
+		m.progress("Nothing changed: v%d already runs %s with this chart and config", ch.rollbackTo.Version, imageRef(ch.values.Image))
+		return &Result{Release: summary(ch.rollbackTo), Unchanged: true}, nil
 	}
 	res := &Result{}
 	created, err := m.Kube.EnsureNamespace(ctx)
@@ -579,4 +591,29 @@ func helmError(err error) error {
 		return err
 	}
 	return fmt.Errorf("%s", msg)
+}
+
+// unchanged tells whether ch would release what cur already runs: the same values (image,
+// config, formation, settings) and the same chart.
+func unchanged(ch *change, cur *release.Release) bool {
+	if cur.Info == nil || cur.Info.Status != release.StatusDeployed || cur.Chart == nil || cur.Chart.Metadata == nil || ch.chart.Metadata == nil {
+		return false
+	}
+	vals, err := valuesMap(ch.values)
+	if err != nil || !reflect.DeepEqual(vals, cur.Config) {
+		return false
+	}
+	if ch.chart.Metadata.AppVersion != cur.Chart.Metadata.AppVersion || ch.chart.Metadata.Version != cur.Chart.Metadata.Version || len(ch.chart.Templates) != len(cur.Chart.Templates) {
+		return false
+	}
+	old := map[string][]byte{}
+	for _, f := range cur.Chart.Templates {
+		old[f.Name] = f.Data
+	}
+	for _, f := range ch.chart.Templates {
+		if !bytes.Equal(old[f.Name], f.Data) {
+			return false
+		}
+	}
+	return true
 }

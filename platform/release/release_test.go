@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/release"
 
 	"github.com/slipwayhq/slipway/charts"
@@ -133,5 +134,44 @@ func TestAutoscaleClamp(t *testing.T) {
 	}
 	if got := (charts.AutoscaleValues{}).Clamp(9); got != 9 {
 		t.Errorf("disabled Clamp changed the count: %d", got)
+	}
+}
+
+func TestUnchanged(t *testing.T) {
+	v := &charts.Values{Image: charts.ImageValues{Repository: "r", Digest: "sha256:" + strings.Repeat("a", 64)}, Processes: map[string]charts.ProcessValues{"web": {Name: "web", Replicas: 2}}}
+	vals, err := valuesMap(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func() *chart.Chart {
+		return &chart.Chart{Metadata: &chart.Metadata{Name: "app", Version: "0.1.0", AppVersion: "abc"}, Templates: []*chart.File{{Name: "templates/d.yaml", Data: []byte("kind: Deployment")}}}
+	}
+	cur := &release.Release{Version: 3, Info: &release.Info{Status: release.StatusDeployed}, Chart: mk(), Config: vals}
+	same := func(edit func(*change)) bool {
+		cv := *v
+		cv.Processes = map[string]charts.ProcessValues{"web": v.Processes["web"]}
+		ch := &change{chart: mk(), values: &cv}
+		if edit != nil {
+			edit(ch)
+		}
+		return unchanged(ch, cur)
+	}
+	if !same(nil) {
+		t.Errorf("the same values and chart should be unchanged")
+	}
+	for name, edit := range map[string]func(*change){
+		"image":    func(c *change) { c.values.Image.Digest = "sha256:" + strings.Repeat("b", 64) },
+		"replicas": func(c *change) { c.values.Processes["web"] = charts.ProcessValues{Name: "web", Replicas: 3} },
+		"config":   func(c *change) { c.values.Config.Data = map[string]string{"A": "1"} },
+		"template": func(c *change) { c.chart.Templates[0].Data = []byte("kind: Deployment\n# changed") },
+		"version":  func(c *change) { c.chart.Metadata.AppVersion = "def" },
+	} {
+		if same(edit) {
+			t.Errorf("a changed %s should not count as unchanged", name)
+		}
+	}
+	cur.Info.Status = release.StatusFailed
+	if same(nil) {
+		t.Errorf("a failed current release is never unchanged")
 	}
 }
