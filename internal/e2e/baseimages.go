@@ -99,8 +99,10 @@ var baseMu sync.Mutex
 // python:3.11-slim). Nothing is pulled. Ask only for what the test uses: busybox takes a
 // second, Debian about half a minute on a new machine (debootstrap; its root filesystem is
 // kept in CacheDir for the next engine), the others a minute or so each over Debian's
-// mirror. A name it cannot make fails the test; a machine that cannot make one (no
-// debootstrap, no busybox-static, not root) calls Missing.
+// mirror. An image of one of these names that the harness did not make (the official one,
+// in an engine given by $DOCKER_HOST) is left as it is. A name it cannot make fails the
+// test; a machine that cannot make one (no debootstrap, no busybox-static, not root) calls
+// Missing.
 func BaseImages(t testing.TB, host string, names ...string) {
 	t.Helper()
 	for _, n := range names {
@@ -137,6 +139,9 @@ func BaseImages(t testing.TB, host string, names ...string) {
 		b := baseImages[name]
 		if b.sameAs != "" {
 			ensure(b.sameAs)
+			if got, ok := imageRecipe(host, name); ok && got == "" {
+				return // not the harness's: keep it
+			}
 			docker(t, host, nil, "tag", b.sameAs, name)
 			return
 		}
@@ -150,12 +155,12 @@ func BaseImages(t testing.TB, host string, names ...string) {
 		if b.recipe != nil {
 			recipe += " " + b.recipe(t)
 		}
-		if imageRecipe(host, name) == recipe {
-			return
+		if got, ok := imageRecipe(host, name); ok && (got == recipe || got == "") {
+			return // made by this recipe, or not the harness's (the official image): kept
 		}
 		start := time.Now()
 		b.make(t, host, name, recipe)
-		if got := imageRecipe(host, name); got != recipe {
+		if got, _ := imageRecipe(host, name); got != recipe {
 			t.Fatalf("made the base image %s, but the engine has it with recipe label %q, want %q", name, got, recipe)
 		}
 		t.Logf("made the base image %s in %s", name, time.Since(start).Round(100*time.Millisecond))
@@ -165,15 +170,20 @@ func BaseImages(t testing.TB, host string, names ...string) {
 	}
 }
 
-// imageRecipe returns the recipe label of the engine's image name, or "" when it has none.
-func imageRecipe(host, name string) string {
+// imageRecipe returns the recipe label of the engine's image name ("" when it has none:
+// the image was not made here), and whether the engine has the image.
+func imageRecipe(host, name string) (recipe string, ok bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := dockerCommand(ctx, host, "image", "inspect", "--format", `{{index .Config.Labels "`+recipeLabel+`"}}`, name).Output()
 	if err != nil {
-		return ""
+		return "", false
 	}
-	return strings.TrimSpace(string(out))
+	recipe = strings.TrimSpace(string(out))
+	if recipe == "<no value>" {
+		recipe = ""
+	}
+	return recipe, true
 }
 
 // importChanges are docker import's --change flags for an image with cmd and env.

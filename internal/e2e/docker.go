@@ -68,7 +68,9 @@ var engine struct {
 // use until it ends. When $DOCKER_HOST is set and answers, that engine. Otherwise the
 // harness's own dockerd (Debian's docker.io, API 1.41: a Go client must negotiate the API
 // version), started if it is not running, with its images and build cache kept in
-// CacheDir/docker between runs. Nothing can be pulled: BaseImages makes the base images.
+// CacheDir/docker between runs, and stopped when the last test using it on the machine
+// ends (SLIPWAY_DOCKER_KEEP=1 leaves it running). Nothing can be pulled: BaseImages makes
+// the base images.
 // Without the docker CLI, dockerd, root or the tools dockerd needs, it calls Missing.
 func DockerEngine(t testing.TB) (host string) {
 	t.Helper()
