@@ -291,6 +291,7 @@ func startDockerd(l dockerLayout, dataRoot string) error {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = systemEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	closeInheritedOnExec()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", dockerd, err)
 	}
@@ -313,6 +314,18 @@ func startDockerd(l dockerLayout, dataRoot string) error {
 			return fmt.Errorf("dockerd did not answer within a minute (%v); its log %s ends:\n%s", err, l.logFile(), logTail(l.logFile()))
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// closeInheritedOnExec marks close-on-exec the descriptors this process inherited open
+// (Go opens its own so), lest the long-lived dockerd hold them: a lock taken by flock(1)
+// around go test, or a test binary's, would then never be given back.
+func closeInheritedOnExec() {
+	entries, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
 	}
 }
 
