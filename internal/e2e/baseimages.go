@@ -186,13 +186,14 @@ func imageRecipe(host, name string) (recipe string, ok bool) {
 	return recipe, true
 }
 
-// importChanges are docker import's --change flags for an image with cmd and env.
-func importChanges(recipe string, cmd string, env ...string) []string {
-	args := []string{"--change", "CMD " + cmd, "--change", "ENV " + imagePath}
-	for _, e := range env {
-		args = append(args, "--change", "ENV "+e)
+// importChanges are docker import's --change flags for an image of recipe running cmd (a
+// JSON array).
+func importChanges(recipe string, cmd string) []string {
+	return []string{
+		"--change", "CMD " + cmd,
+		"--change", "ENV " + imagePath,
+		"--change", fmt.Sprintf("LABEL %s=%q %s=%q", madeKey, madeValue, recipeLabel, recipe),
 	}
-	return append(args, "--change", fmt.Sprintf("LABEL %s=%q %s=%q", madeKey, madeValue, recipeLabel, recipe))
 }
 
 // makeBusybox imports /bin/busybox and its applet links with the directories and users of

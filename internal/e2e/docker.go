@@ -70,8 +70,8 @@ var engine struct {
 // version), started if it is not running, with its images and build cache kept in
 // CacheDir/docker between runs, and stopped when the last test using it on the machine
 // ends (SLIPWAY_DOCKER_KEEP=1 leaves it running). Nothing can be pulled: BaseImages makes
-// the base images.
-// Without the docker CLI, dockerd, root or the tools dockerd needs, it calls Missing.
+// the base images. Without the docker CLI, dockerd, root or the tools dockerd needs, it
+// calls Missing.
 func DockerEngine(t testing.TB) (host string) {
 	t.Helper()
 	if testing.Short() {
