@@ -1,0 +1,128 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipwayhq/slipway/internal/e2e"
+)
+
+// gitInit makes dir a git repository with one commit and returns the commit.
+func gitInit(t testing.TB, dir string) string {
+	t.Helper()
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"commit", "-qm", "first"}} {
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestBuildAndDeployOnRealNode: `slipway deploy` with no --image builds the Go sample with
+// its own Dockerfile on a real Docker Engine, pushes it to the sandbox's registry, and the
+// real node runs it; a second deploy of the unchanged tree builds and pushes nothing.
+func TestBuildAndDeployOnRealNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: not with -short")
+	}
+	host := e2e.DockerEngine(t)
+	e2e.BaseImages(t, host, "golang:1.26-bookworm", "debian:bookworm-slim")
+	kubeconfig, registry := e2e.RealNodeSandbox(t)
+	c := clusterAt(t, kubeconfig)
+	t.Setenv("DOCKER_HOST", host)
+
+	dir := copyDir(t, filepath.Join(e2e.ModuleRoot(t), "samples", "go"))
+	manifest := filepath.Join(dir, "slipway.yaml")
+	b, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.ReplaceAll(string(b), "sample-go", "built")
+	s = strings.Replace(s, "localhost:5000/built", registry+"/built", 1)
+	s = strings.Replace(s, "processes:\n", "processes:\n  web:\n    size: basic\n", 1)
+	if err := os.WriteFile(manifest, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	commit := gitInit(t, dir)
+
+	r := c.ok(dir, "deploy", "--timeout", "3m")
+	if !strings.Contains(r.stderr, "built and pushed "+registry+"/built:"+commit[:12]+"@sha256:") {
+		t.Errorf("deploy should build and push the commit's tag:\n%s", r)
+	}
+	img := c.image("built-staging", "built-web")
+	if !strings.HasPrefix(img, registry+"/built@sha256:") {
+		t.Fatalf("the release runs %s, want the pushed digest", img)
+	}
+	svc, err := c.kc.CoreV1().Services("built-staging").Get(t.Context(), "built-web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	base := fmt.Sprintf("http://%s:%d", svc.Spec.ClusterIP, svc.Spec.Ports[0].Port)
+	if v := servedVersion(t, client, base); v != commit {
+		t.Errorf("the web serves version %q, want the commit %s", v, commit)
+	}
+
+	r = c.ok(dir, "deploy", "--timeout", "3m")
+	if !strings.Contains(r.stderr, "nothing built or pushed") || strings.Contains(r.stderr, "Step 1/") {
+		t.Errorf("an unchanged tree should be neither built nor pushed:\n%s", r)
+	}
+	eq(t, "the same digest", c.image("built-staging", "built-web"), img)
+
+	// A broken Dockerfile: the step's own error, nothing pushed, no release.
+	before := len(c.revisions("built-staging", "built"))
+	df := filepath.Join(dir, "Dockerfile")
+	body, _ := os.ReadFile(df)
+	if err := os.WriteFile(df, append(body, []byte("RUN echo broken step && false\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.fails(dir, []string{"build failed at Step", "RUN echo broken step && false", "non-zero code: 1"}, "deploy")
+	eq(t, "a failed build makes no release", len(c.revisions("built-staging", "built")), before)
+}
+
+// TestSamplesBuild: every sample builds — the Go sample with its Dockerfile, the Node.js and
+// Python samples with generated ones.
+func TestSamplesBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: not with -short")
+	}
+	host := e2e.DockerEngine(t)
+	e2e.BaseImages(t, host, "golang:1.26-bookworm", "debian:bookworm-slim", "node:22-bookworm-slim", "python:3.11-slim-bookworm")
+	for _, sample := range []string{"go", "node", "python"} {
+		t.Run(sample, func(t *testing.T) {
+			dir := copyDir(t, filepath.Join(e2e.ModuleRoot(t), "samples", sample))
+			// New content each run, so the engine really builds (the same content is reused).
+			if err := os.WriteFile(filepath.Join(dir, "BUILD_ID"), fmt.Appendf(nil, "%d\n", time.Now().UnixNano()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			gitInit(t, dir)
+			cmd := exec.Command(e2e.Slipway(t), "build")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "DOCKER_HOST="+host, "NO_COLOR=1")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("slipway build: %v\n%s", err, out)
+			}
+			noStackTrace(t, string(out))
+			if !strings.Contains(string(out), "Successfully built") || !strings.Contains(string(out), "built ") {
+				t.Errorf("slipway build should show the engine's steps and what it built:\n%s", out)
+			}
+			if sample != "go" && !strings.Contains(string(out), "no Dockerfile: building for") {
+				t.Errorf("the %s sample has no Dockerfile: the build should say it generated one:\n%s", sample, out)
+			}
+		})
+	}
+}
