@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -358,14 +359,19 @@ func ensureBridge() error {
 	return nil
 }
 
-// stopDockerd stops the harness's dockerd (SIGTERM: it stops its containers and its
-// containerd), kills what a dockerd that died left running (containerd, shims, containers),
-// unmounts what it left mounted, removes its iptables rules and bridge and its runtime
-// files. With nothing running it only cleans up. It goes on past a failure and returns them
-// all.
+// stopDockerd removes the dangling images of the harness's dockerd and stops it (SIGTERM:
+// it stops its containers and its containerd), kills what a dockerd that died left running
+// (containerd, shims, containers), unmounts what it left mounted, removes its iptables
+// rules, bridge and runtime files. With nothing running it only cleans up. It goes on past
+// a failure and returns them all.
 func stopDockerd(l dockerLayout) error {
 	var errs []error
 	if pid := dockerdPID(l); pid > 0 {
+		// Images left untagged (replaced by a rebuild, or by a test's image of the same
+		// name) go, so that the kept data root does not grow run after run.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_ = dockerCommand(ctx, l.host(), "image", "prune", "--force").Run()
+		cancel()
 		_ = syscall.Kill(pid, syscall.SIGTERM)
 		if !waitExit(pid, 30*time.Second) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -396,6 +402,15 @@ func stopDockerd(l dockerLayout) error {
 		if !waitExit(pid, 5*time.Second) {
 			errs = append(errs, fmt.Errorf("process %d of the engine still runs after SIGKILL", pid))
 		}
+	}
+	// Shims killed so leave their sockets in containerd's built-in /run/containerd/s, named
+	// after containerd's socket, the namespace and the container.
+	containerdSock := filepath.Join(l.execRoot(), "containerd", "containerd.sock")
+	tasks, _ := filepath.Glob(filepath.Join(l.execRoot(), "containerd", "daemon", "io.containerd.runtime.v2.task", "*", "*"))
+	for _, task := range tasks {
+		ns, id := filepath.Base(filepath.Dir(task)), filepath.Base(task)
+		sum := sha256.Sum256([]byte(filepath.Join(containerdSock, ns, id)))
+		_ = os.Remove(fmt.Sprintf("/run/containerd/s/%x", sum))
 	}
 	mountsLeft := false
 	dirs := []string{l.execRoot()}
