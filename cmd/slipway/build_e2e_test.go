@@ -112,15 +112,22 @@ func TestSamplesBuild(t *testing.T) {
 			cmd := exec.Command(e2e.Slipway(t), "build")
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), "DOCKER_HOST="+host, "NO_COLOR=1")
-			out, err := cmd.CombinedOutput()
+			var stdout strings.Builder
+			cmd.Stdout = &stdout
+			cmd.Stderr = &stdout
+			err := cmd.Run()
+			out := stdout.String()
 			if err != nil {
 				t.Fatalf("slipway build: %v\n%s", err, out)
 			}
-			noStackTrace(t, string(out))
-			if !strings.Contains(string(out), "Successfully built") || !strings.Contains(string(out), "built ") {
+			// The engine is shared and kept: remove the tag this build made.
+			ref := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+			t.Cleanup(func() { _ = exec.Command("docker", "-H", host, "rmi", ref).Run() })
+			noStackTrace(t, out)
+			if !strings.Contains(out, "Successfully built") || !strings.Contains(out, "built ") {
 				t.Errorf("slipway build should show the engine's steps and what it built:\n%s", out)
 			}
-			if sample != "go" && !strings.Contains(string(out), "no Dockerfile: building for") {
+			if sample != "go" && !strings.Contains(out, "no Dockerfile: building for") {
 				t.Errorf("the %s sample has no Dockerfile: the build should say it generated one:\n%s", sample, out)
 			}
 		})

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/filters"
+	imagetypes "github.com/docker/docker/api/types/image"
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/slipwayhq/slipway/internal/e2e"
@@ -40,8 +42,21 @@ func newEngine(t *testing.T, bases ...string) *engine {
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	out := &bytes.Buffer{}
+	reg := "localhost:" + srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	t.Cleanup(func() {
+		// The engine is shared and kept: remove what this test tagged.
+		imgs, err := docker.ImageList(context.Background(), imagetypes.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", reg+"/*"))})
+		if err != nil {
+			return
+		}
+		for _, im := range imgs {
+			for _, tag := range im.RepoTags {
+				_, _ = docker.ImageRemove(context.Background(), tag, imagetypes.RemoveOptions{PruneChildren: true})
+			}
+		}
+	})
 	return &engine{t: t, builder: &Builder{Docker: docker, Host: h, Progress: out}, out: out, srv: srv,
-		registry: "localhost:" + srv.URL[strings.LastIndex(srv.URL, ":")+1:]}
+		registry: reg}
 }
 
 func (e *engine) build(o Options) (*Result, error) {
