@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slipwayhq/slipway/platform/sandbox"
 )
 
 // Base images made on this machine and tagged with the official names, so that
@@ -372,7 +374,7 @@ func debootstrapTarball(t testing.TB, tarball string) (err error) {
 		log, _ := os.ReadFile(filepath.Join(root, "debootstrap", "debootstrap.log"))
 		return fmt.Errorf("debootstrap --variant=minbase bookworm %s: %w\n%s\ndebootstrap.log:\n%s", mirror, err, tail(out.String(), 30), tail(string(log), 30))
 	}
-	if err := unmountUnder(root); err != nil {
+	if err := sandbox.UnmountUnder(root); err != nil {
 		return err
 	}
 	if err := slimRootfs(root, mirror, security); err != nil {
@@ -390,7 +392,7 @@ func debootstrapTarball(t testing.TB, tarball string) (err error) {
 // in it (debootstrap mounts /proc and /sys; a bind of the host's /dev must never be
 // removed through).
 func removeRootfs(root string) error {
-	if err := unmountUnder(root); err != nil {
+	if err := sandbox.UnmountUnder(root); err != nil {
 		return fmt.Errorf("not removing %s, something is still mounted in it: %w", root, err)
 	}
 	return os.RemoveAll(root)

@@ -11,13 +11,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slipwayhq/slipway/platform/sandbox"
 )
 
 // The harness's Docker Engine: one per machine, shared by the test binaries of every
@@ -418,7 +419,7 @@ func stopDockerd(l dockerLayout) error {
 		dirs = append(dirs, strings.TrimSpace(string(b)))
 	}
 	for _, dir := range dirs {
-		if err := unmountUnder(dir); err != nil {
+		if err := sandbox.UnmountUnder(dir); err != nil {
 			errs = append(errs, err)
 			mountsLeft = true
 		}
@@ -540,49 +541,6 @@ func otherDockerd() bool {
 		}
 	}
 	return false
-}
-
-// unmountUnder detaches every mount under dir, deepest first.
-func unmountUnder(dir string) error {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return err
-	}
-	prefix := filepath.Clean(dir) + "/"
-	var points []string
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && (strings.HasPrefix(f[4], prefix) || f[4] == filepath.Clean(dir)) {
-			points = append(points, unescapeMount(f[4]))
-		}
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(points)))
-	var errs []error
-	for _, p := range points {
-		if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOENT) {
-			errs = append(errs, fmt.Errorf("unmount %s: %w", p, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space, …).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // dockerChains are the chains every dockerd makes.

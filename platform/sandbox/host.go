@@ -27,7 +27,7 @@ func cleanupRealNode(l layout, rn *realNodeState, kubeProxy string) error {
 	var errs []error
 	ctx := context.Background()
 	errs = append(errs, killContainers(ctx, l))
-	errs = append(errs, unmountUnder(l.dir))
+	errs = append(errs, UnmountUnder(l.dir))
 	errs = append(errs, deleteBridge(ctx))
 	if _, err := os.Stat(kubeProxy); err == nil {
 		// kube-proxy's own cleanup first (it knows its nftables and IPVS leftovers too);
@@ -122,7 +122,7 @@ func pidsWithArg(arg string) []int {
 	return out
 }
 
-// mountsUnder returns the mount points under dir, deepest first.
+// mountsUnder returns the mount points under dir (dir included), deepest first.
 func mountsUnder(dir string) ([]string, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
@@ -139,7 +139,7 @@ func mountsUnder(dir string) ([]string, error) {
 			continue
 		}
 		mp := unescapeMount(fields[4])
-		if strings.HasPrefix(mp, prefix) {
+		if strings.HasPrefix(mp, prefix) || mp == filepath.Clean(dir) {
 			out = append(out, mp)
 		}
 	}
@@ -166,8 +166,9 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// unmountUnder detaches every mount under dir.
-func unmountUnder(dir string) error {
+// UnmountUnder detaches every mount under dir (dir included), deepest first, retrying a few
+// times for mounts that appear as others go (a container's shm under its root).
+func UnmountUnder(dir string) error {
 	for range 5 {
 		mps, err := mountsUnder(dir)
 		if err != nil {

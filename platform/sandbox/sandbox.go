@@ -520,7 +520,7 @@ func (s *Sandbox) Down(keep bool) ([]string, error) {
 
 func removeState(l layout) error {
 	// Never delete through a mount (a volume, a container's root filesystem).
-	if err := unmountUnder(l.dir); err != nil {
+	if err := UnmountUnder(l.dir); err != nil {
 		return fmt.Errorf("remove the sandbox state: %w", err)
 	}
 	for _, e := range l.entries() {
