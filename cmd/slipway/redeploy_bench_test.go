@@ -75,11 +75,15 @@ func BenchmarkRedeploy(b *testing.B) {
 	chart := filepath.Join(b.TempDir(), "chart")
 	run(slipway, "deploy", "--timeout", "3m")
 	run(slipway, "chart", "-e", "staging", "--include-secrets", "-o", chart)
+	// The by-hand side has a repository of its own: its image differs from Slipway's (no
+	// labels), and the same tag in the same repository would make each side's push the
+	// other's change.
 	byHand := func(tag string) time.Duration {
-		ref := registry + "/bench:" + tag
+		ref := registry + "/bench-byhand:" + tag
 		return run(docker, "build", "-q", "-t", ref, ".") +
 			run(docker, "push", "-q", ref) +
-			run(helm, "upgrade", "--install", "bench", chart, "-n", "bench-byhand", "--create-namespace", "--set", "image.tag="+tag, "--wait", "--timeout", "3m")
+			run(helm, "upgrade", "--install", "bench", chart, "-n", "bench-byhand", "--create-namespace",
+				"--set", "image.repository="+registry+"/bench-byhand", "--set", "image.tag="+tag, "--wait", "--timeout", "3m")
 	}
 	n := 0
 	b.Run("one-line-change", func(b *testing.B) {
