@@ -65,12 +65,7 @@ func newConfigGetCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "get KEY",
 		Short: "Print one config var's value",
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageError{fmt.Errorf("%s takes one KEY", c.CommandPath())}
-			}
-			return nil
-		},
+		Args:  argsBetween(1, 1, "one KEY"),
 		RunE: func(c *cobra.Command, args []string) error {
 			t, err := g.target(g.env, false)
 			if err != nil {
@@ -95,12 +90,7 @@ func newConfigSetCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "set KEY=VALUE...",
 		Short: "Set config vars: a new release that rolls the pods",
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError{fmt.Errorf("%s needs at least one KEY=VALUE", c.CommandPath())}
-			}
-			return nil
-		},
+		Args:  argsBetween(1, -1, "one or more KEY=VALUE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			vars := map[string]string{}
 			for _, a := range args {
@@ -127,12 +117,7 @@ func newConfigUnsetCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "unset KEY...",
 		Short: "Remove config vars: a new release that rolls the pods",
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError{fmt.Errorf("%s needs at least one KEY", c.CommandPath())}
-			}
-			return nil
-		},
+		Args:  argsBetween(1, -1, "one or more KEY"),
 		RunE: func(c *cobra.Command, args []string) error {
 			t, err := g.target(g.env, false)
 			if err != nil {

@@ -83,12 +83,7 @@ func newRollbackCmd(g *globals) *cobra.Command {
 one before the current release), as Heroku does. The formation (scale, autoscale) stays and
 the release command does not run.`,
 		Example: "  slipway rollback\n  slipway rollback v7 -e production",
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return usageError{fmt.Errorf("%s takes at most one release (vN), got %q", c.CommandPath(), strings.Join(args, " "))}
-			}
-			return nil
-		},
+		Args:    argsBetween(0, 1, "at most one release (vN)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			to := 0
 			if len(args) == 1 {

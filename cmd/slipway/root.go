@@ -138,6 +138,21 @@ func isCobraUsage(msg string) bool {
 	return false
 }
 
+// argsBetween accepts min to max arguments (max < 0: no limit); otherwise a usage error
+// saying what the command takes (want, e.g. "one KEY").
+func argsBetween(min, max int, want string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) < min || (max >= 0 && len(args) > max) {
+			got := fmt.Sprintf("%d arguments", len(args))
+			if len(args) == 1 {
+				got = "1 argument"
+			}
+			return usageError{fmt.Errorf("%s takes %s, got %s", c.CommandPath(), want, got)}
+		}
+		return nil
+	}
+}
+
 // noArgs is cobra.NoArgs with a usage error.
 func noArgs(c *cobra.Command, args []string) error {
 	if len(args) > 0 {

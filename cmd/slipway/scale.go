@@ -22,12 +22,7 @@ func newScaleCmd(g *globals) *cobra.Command {
 deploys and rollbacks keep them. TYPE=0 stops a type. An autoscaled type is changed with
 'slipway autoscale' instead.`,
 		Example: "  slipway scale web=3 worker=2\n  slipway ps:scale worker=0 -e production",
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError{fmt.Errorf("%s needs at least one TYPE=N", c.CommandPath())}
-			}
-			return nil
-		},
+		Args:    argsBetween(1, -1, "one or more TYPE=N"),
 		RunE: func(c *cobra.Command, args []string) error {
 			counts := map[string]int{}
 			for _, a := range args {
