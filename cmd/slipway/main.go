@@ -8,9 +8,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
 )
 
 func main() {
+	// client-go logs through klog (a watch that ends when a wait is over, throttling): that is
+	// library chatter on the user's terminal, and Slipway reports what matters itself.
+	klog.SetLogger(logr.Discard())
 	// The first SIGINT or SIGTERM cancels the command's context (a deploy then stops waiting,
 	// restores the previous release and releases its lock); a second one kills as usual.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
