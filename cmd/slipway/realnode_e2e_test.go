@@ -71,7 +71,12 @@ func TestDeployOnRealNode(t *testing.T) {
 	// preStop drain and graceful shutdown together.
 	load := startLoad(client, base)
 	c.ok(dir, "deploy", "--image", refB, "--version", "v2", "--timeout", "3m")
-	time.Sleep(2 * time.Second)
+	// The Service moves to the new pods as fast as kube-proxy syncs (seconds on a busy
+	// machine): keep the load on until it does.
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) && load.seen("v2") < 20 {
+		time.Sleep(100 * time.Millisecond)
+	}
 	stats := load.stop()
 	t.Logf("load during the rolling deploy: %d requests, versions %v, %d failures", stats.total, stats.versions, len(stats.failures))
 	if len(stats.failures) > 0 {
@@ -175,6 +180,13 @@ func startLoad(client *http.Client, base string) *load {
 		}
 	}()
 	return l
+}
+
+// seen counts the answers from version v so far.
+func (l *load) seen(v string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats.versions[v]
 }
 
 func (l *load) stop() loadStats {
