@@ -27,9 +27,6 @@ func newAppsCmd(g *globals) *cobra.Command {
 		Short: "List every app and environment on the cluster with its current release",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
 			k, err := kube.Connect(kube.Config{Kubeconfig: g.kubeconfig, Context: g.context})
 			if err != nil {
 				return err

@@ -109,8 +109,10 @@ func (g *globals) reportResult(t *target, res *release.Result, err error) error 
 // output is the -o flag of listing commands.
 type output struct{ format string }
 
+// bind adds -o to c and checks its value before c runs.
 func (o *output) bind(c *cobra.Command) {
 	c.Flags().StringVarP(&o.format, "output", "o", "table", "output format: table, json or yaml")
+	c.PreRunE = func(*cobra.Command, []string) error { return o.check() }
 }
 
 func (o *output) check() error {

@@ -27,9 +27,6 @@ that rolls every process's pods.`,
 		Example: "  slipway config\n  slipway config set DATABASE_URL=postgres://… -e production\n  slipway config:get DATABASE_URL",
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
 			t, err := g.target(g.env, false)
 			if err != nil {
 				return err

@@ -21,9 +21,6 @@ func newReleasesCmd(g *globals) *cobra.Command {
 		Short:   "List the app's releases in an environment, newest first",
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
 			t, err := g.target(g.env, false)
 			if err != nil {
 				return err

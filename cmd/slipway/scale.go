@@ -93,9 +93,6 @@ func newPsCmd(g *globals) *cobra.Command {
 		Short: "Show each process type: desired, ready and updated pods, restarts, image, age",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
 			t, err := g.target(g.env, false)
 			if err != nil {
 				return err

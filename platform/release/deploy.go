@@ -502,22 +502,24 @@ func nextVersion(rels []*release.Release) int {
 }
 
 // restore makes a new release with target's chart and values (its image and config) but the
-// live formation; the release command does not run.
+// live formation; the release command does not run. target is the deployed release (a
+// failed one never is), so it also carries the autoscaling to keep.
 func (m *Manager) restore(ctx context.Context, target *release.Release, desc string, timeout time.Duration) (*release.Release, error) {
-	v, err := m.restoredValues(ctx, target)
+	v, err := m.restoredValues(ctx, target, target)
 	if err != nil {
 		return nil, err
 	}
 	return m.upgrade(ctx, &change{chart: target.Chart, values: v, description: desc, timeout: timeout})
 }
 
-// restoredValues are target's values with the live formation and no release command.
-func (m *Manager) restoredValues(ctx context.Context, target *release.Release) (*charts.Values, error) {
+// restoredValues are target's values with the live formation (cur is the deployed release)
+// and no release command.
+func (m *Manager) restoredValues(ctx context.Context, target, cur *release.Release) (*charts.Values, error) {
 	v, err := valuesOf(target)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.keepFormation(ctx, v); err != nil {
+	if err := m.keepFormation(ctx, v, cur); err != nil {
 		return nil, err
 	}
 	v.Release.Enabled = false
@@ -525,30 +527,22 @@ func (m *Manager) restoredValues(ctx context.Context, target *release.Release) (
 }
 
 // keepFormation puts the live formation into v: replica counts from the Deployments and
-// autoscaling from the deployed release.
-func (m *Manager) keepFormation(ctx context.Context, v *charts.Values) error {
+// autoscaling from cur, the deployed release.
+func (m *Manager) keepFormation(ctx context.Context, v *charts.Values, cur *release.Release) error {
 	live, err := m.Kube.Formation(ctx, m.App)
 	if err != nil {
 		return err
 	}
-	cur, err := m.current()
+	cv, err := valuesOf(cur)
 	if err != nil {
 		return err
-	}
-	var cv *charts.Values
-	if cur != nil {
-		if cv, err = valuesOf(cur); err != nil {
-			return err
-		}
 	}
 	for k, p := range v.Processes {
 		if n, ok := live[k]; ok {
 			p.Replicas = n
 		}
-		if cv != nil {
-			if cp, ok := cv.Processes[k]; ok {
-				p.Autoscale = cp.Autoscale
-			}
+		if cp, ok := cv.Processes[k]; ok {
+			p.Autoscale = cp.Autoscale
 		}
 		v.Processes[k] = p
 	}

@@ -28,7 +28,7 @@ func (m *Manager) Rollback(ctx context.Context, to int, timeout time.Duration) (
 		if err != nil {
 			return err
 		}
-		v, err := m.restoredValues(ctx, target)
+		v, err := m.restoredValues(ctx, target, cur)
 		if err != nil {
 			return err
 		}
@@ -222,7 +222,7 @@ func (m *Manager) editWith(ctx context.Context, fn func(*charts.Values) (string,
 		if err != nil {
 			return err
 		}
-		if err := m.keepFormation(ctx, v); err != nil {
+		if err := m.keepFormation(ctx, v, cur); err != nil {
 			return err
 		}
 		desc, err := fn(v)
