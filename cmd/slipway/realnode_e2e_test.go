@@ -126,19 +126,19 @@ func jobLogs(t *testing.T, kc kubernetes.Interface, ns, job string) string {
 	return string(b)
 }
 
-// servedVersion asks the web for its SLIPWAY_VERSION.
+// servedVersion asks the web for its SLIPWAY_VERSION, retrying for a minute while the
+// Service does not answer yet (kube-proxy syncs its rules in seconds, more on a busy machine).
 func servedVersion(t *testing.T, client *http.Client, base string) string {
 	t.Helper()
-	resp, err := client.Get(base + "/version")
-	if err != nil {
-		t.Fatalf("GET %s/version: %v", base, err)
+	var err error
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		var v string
+		if v, err = get(client, base+"/version"); err == nil {
+			return v
+		}
 	}
-	defer resp.Body.Close()
-	var v struct{ Version string }
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-		t.Fatalf("GET %s/version: %v", base, err)
-	}
-	return v.Version
+	t.Fatalf("GET %s/version: %v", base, err)
+	return ""
 }
 
 // load is a steady stream of requests, one at a time, every 20 ms, bounded to 5 minutes.

@@ -78,7 +78,7 @@ func componentArgs(component string, l layout, p Ports, stages []string) []strin
 			"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 			"--service-account-key-file=" + pki.Path(saPubFile),
 			"--service-account-signing-key-file=" + pki.Path(saKeyFile),
-			"--service-cluster-ip-range=10.96.0.0/16",
+			"--service-cluster-ip-range=" + ServiceCIDR,
 			"--kubelet-preferred-address-types=InternalIP",
 			"--endpoint-reconciler-type=none", // 127.0.0.1 is not a valid endpoint address
 			"--allow-privileged=true",
@@ -98,7 +98,7 @@ func componentArgs(component string, l layout, p Ports, stages []string) []strin
 			"--root-ca-file=" + pki.Path(caCertFile),
 			"--cluster-signing-cert-file=" + pki.Path(caCertFile),
 			"--cluster-signing-key-file=" + pki.Path(caKeyFile),
-			"--service-cluster-ip-range=10.96.0.0/16",
+			"--service-cluster-ip-range=" + ServiceCIDR,
 		}
 	case KubeScheduler:
 		return []string{
@@ -125,3 +125,6 @@ func componentArgs(component string, l layout, p Ports, stages []string) []strin
 	}
 	return nil
 }
+
+// ServiceCIDR is the range of the sandbox's Services' ClusterIPs.
+const ServiceCIDR = "10.96.0.0/16"

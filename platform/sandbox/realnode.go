@@ -569,6 +569,9 @@ func createBridge(l layout) error {
 		{"link", "set", realNodeBridge, "alias", l.dir},
 		{"addr", "add", realNodeIP + "/24", "dev", realNodeBridge},
 		{"link", "set", realNodeBridge, "up"},
+		// Services' ClusterIPs are routed to the bridge: until kube-proxy's rules exist, a
+		// request to one fails here instead of leaving the machine by the default route.
+		{"route", "add", ServiceCIDR, "dev", realNodeBridge},
 	}
 	for _, args := range steps {
 		if err := runSystem(context.Background(), "ip", args...); err != nil {

@@ -267,7 +267,8 @@ func checkHTTP(ctx context.Context, t *testing.T, what, url string) {
 	t.Helper()
 	client := &http.Client{Timeout: 5 * time.Second}
 	var last string
-	for range 20 {
+	// A ClusterIP answers once kube-proxy has synced its rules: seconds, more on a busy machine.
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := client.Do(req)
 		if err == nil {
