@@ -31,7 +31,8 @@ content, so the same content gets the same tag. An image whose tag the registry 
 or the engine already has is not built again.
 
 The engine is DOCKER_HOST's (default: the local socket); credentials come from
-~/.docker/config.json, credential helpers included.`,
+~/.docker/config.json, credential helpers included. The engine builds with BuildKit, as
+docker build does; DOCKER_BUILDKIT=0 asks for its classic builder.`,
 		Example: "  slipway build --push\n  slipway build --dockerfile",
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -102,12 +103,16 @@ func (g *globals) buildImage(ctx context.Context, a *app.App, push bool) (*build
 			g.warn(w)
 		}
 	}
+	backend, err := build.BackendFromEnv(os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
 	docker, host, err := build.Connect()
 	if err != nil {
 		return nil, nil, err
 	}
 	fd := os.Stderr.Fd()
-	builder := &build.Builder{Docker: docker, Host: host, Progress: g.streams.Err, TerminalFd: fd, Terminal: g.streams.ErrTTY && term.IsTerminal(int(fd))}
+	builder := &build.Builder{Docker: docker, Host: host, Progress: g.streams.Err, TerminalFd: fd, Terminal: g.streams.ErrTTY && term.IsTerminal(int(fd)), Backend: backend}
 	b.Options.Push = push
 	res, err := builder.Build(ctx, b.Options)
 	if err != nil {

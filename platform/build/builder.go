@@ -34,9 +34,12 @@ type Builder struct {
 	Host string
 	// Progress receives the engine's output: steps and layer progress.
 	Progress io.Writer
-	// TerminalFd and Terminal make progress bars redraw in place on a terminal.
+	// TerminalFd and Terminal make progress redraw in place on a terminal.
 	TerminalFd uintptr
 	Terminal   bool
+	// Backend chooses the engine's builder: BuildKit when the engine has it (BackendAuto,
+	// the default), or as DOCKER_BUILDKIT says (see BackendFromEnv).
+	Backend Backend
 	// Resolve asks a registry for a tag's digest (default image.Resolve).
 	Resolve func(context.Context, image.Ref) (image.Ref, error)
 }
@@ -82,6 +85,8 @@ type Result struct {
 	// Built and Pushed say what happened; Reused says the registry (or the engine, without
 	// Push) already had the tag, so nothing was built.
 	Built, Pushed, Reused bool
+	// Backend is the builder that built it (BackendBuildKit or BackendClassic), when Built.
+	Backend Backend
 }
 
 // EngineError says the Docker Engine could not be reached.
@@ -131,8 +136,13 @@ func (b *Builder) progress() io.Writer {
 func (b *Builder) Build(ctx context.Context, o Options) (*Result, error) {
 	ref := image.Ref{Repository: o.Repository, Tag: o.Tag}
 	res := &Result{Image: ref}
-	if _, err := b.Docker.Ping(ctx); err != nil {
+	ping, err := b.Docker.Ping(ctx)
+	if err != nil {
 		return nil, &EngineError{Host: b.Host, Err: err}
+	}
+	backend, err := b.Backend.choose(ping)
+	if err != nil {
+		return nil, err
 	}
 	if o.Push {
 		resolve := b.Resolve
@@ -147,11 +157,11 @@ func (b *Builder) Build(ctx context.Context, o Options) (*Result, error) {
 		res.ID, res.Reused = insp.ID, true
 		return res, nil
 	}
-	id, err := b.build(ctx, o, ref)
+	id, err := b.build(ctx, o, ref, backend)
 	if err != nil {
 		return nil, err
 	}
-	res.ID, res.Built = id, true
+	res.ID, res.Built, res.Backend = id, true, backend
 	if !o.Push {
 		return res, nil
 	}
@@ -163,7 +173,7 @@ func (b *Builder) Build(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-func (b *Builder) build(ctx context.Context, o Options, ref image.Ref) (string, error) {
+func (b *Builder) build(ctx context.Context, o Options, ref image.Ref, backend Backend) (string, error) {
 	dockerfile := o.Dockerfile
 	if o.Generated != nil {
 		dockerfile = GeneratedDockerfile
@@ -189,7 +199,7 @@ func (b *Builder) build(ctx context.Context, o Options, ref image.Ref) (string, 
 	for k, v := range o.Args {
 		args[k] = &v
 	}
-	resp, err := b.Docker.ImageBuild(ctx, body, buildtypes.ImageBuildOptions{
+	opts := buildtypes.ImageBuildOptions{
 		Tags:        []string{ref.String()},
 		Dockerfile:  dockerfile,
 		BuildArgs:   args,
@@ -197,7 +207,17 @@ func (b *Builder) build(ctx context.Context, o Options, ref image.Ref) (string, 
 		Remove:      true,
 		ForceRemove: true,
 		Version:     buildtypes.BuilderV1,
-	})
+	}
+	if backend == BackendBuildKit {
+		return b.buildKit(ctx, body, opts, ref)
+	}
+	return b.buildClassic(ctx, body, opts, ref)
+}
+
+// buildClassic runs a build with the engine's classic builder, its output shown as docker
+// shows it (Step N/M lines, the steps' output, layer progress).
+func (b *Builder) buildClassic(ctx context.Context, body io.Reader, opts buildtypes.ImageBuildOptions, ref image.Ref) (string, error) {
+	resp, err := b.Docker.ImageBuild(ctx, body, opts)
 	if err != nil {
 		if client.IsErrConnectionFailed(err) {
 			return "", &EngineError{Host: b.Host, Err: err}

@@ -220,10 +220,10 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("read golden file: %v (run go test ./platform/build -run TestDetect -update to create it)", err)
+		t.Fatalf("read golden file: %v (run go test ./platform/build -run '%s' -update to create it)", err, t.Name())
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("Dockerfile differs from %s (go test ./platform/build -run TestDetect -update rewrites it)\n--- got:\n%s\n--- want:\n%s", path, got, want)
+		t.Errorf("output differs from %s (go test ./platform/build -run '%s' -update rewrites it)\n--- got:\n%s\n--- want:\n%s", path, t.Name(), got, want)
 	}
 }
 
