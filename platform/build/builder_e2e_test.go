@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,34 @@ import (
 	"github.com/slipwayhq/slipway/internal/e2e"
 	"github.com/slipwayhq/slipway/platform/image"
 )
+
+// backends are the engine's two builders, and how each shows a step in its output.
+var backends = []struct {
+	name    string
+	backend Backend
+	// step is how the output names step n of total (Dockerfile instructions for the
+	// classic builder, FROM/RUN/COPY… for BuildKit).
+	step func(n, total int, instruction string) string
+	// cached counts the steps the output says came from the cache.
+	cached func(out string) int
+	// exit is how the engine's error gives a RUN step's exit code.
+	exit func(code int) string
+}{
+	{
+		name:    "buildkit",
+		backend: BackendBuildKit,
+		step:    func(n, total int, in string) string { return fmt.Sprintf("[%d/%d] %s", n, total, in) },
+		cached:  func(out string) int { return len(regexp.MustCompile(`(?m)^#\d+ CACHED$`).FindAllString(out, -1)) },
+		exit:    func(code int) string { return fmt.Sprintf("exit code: %d", code) },
+	},
+	{
+		name:    "classic",
+		backend: BackendClassic,
+		step:    func(n, total int, in string) string { return fmt.Sprintf("Step %d/%d : %s", n, total, in) },
+		cached:  func(out string) int { return strings.Count(out, "Using cache") },
+		exit:    func(code int) string { return fmt.Sprintf("non-zero code: %d", code) },
+	},
+}
 
 // engine is a real Docker Engine and a real registry on loopback for one test.
 type engine struct {
@@ -65,10 +94,20 @@ func (e *engine) build(o Options) (*Result, error) {
 	return e.builder.Build(context.Background(), o)
 }
 
-// TestBuildPushReuse builds a small app, pushes it, finds it unchanged the second time, and
-// rebuilds only the last layer after a one-line change.
+// TestBuildPushReuse builds a small app with each builder, pushes it, finds it unchanged the
+// second time, and rebuilds only the last layers after a one-line change; .dockerignore keeps
+// files out of the context.
 func TestBuildPushReuse(t *testing.T) {
 	e := newEngine(t, "busybox:1.36")
+	for _, bk := range backends {
+		t.Run(bk.name, func(t *testing.T) {
+			e.t, e.builder.Backend = t, bk.backend
+			testBuildPushReuse(t, e, bk.name, bk.cached)
+		})
+	}
+}
+
+func testBuildPushReuse(t *testing.T, e *engine, name string, cached func(string) int) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{
 		"Dockerfile":      "FROM busybox:1.36\nCOPY base.txt /app/base.txt\nRUN cat /app/base.txt > /app/copy.txt\nCOPY . /ctx\nRUN ls -a /ctx\n",
@@ -85,12 +124,12 @@ func TestBuildPushReuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo := e.registry + "/reuse"
+	repo := e.registry + "/reuse-" + name
 	res, err := e.build(Options{Dir: dir, Dockerfile: "Dockerfile", Repository: repo, Tag: src.Tag, Push: true})
 	if err != nil {
 		t.Fatalf("build: %v\n%s", err, e.out)
 	}
-	if !res.Built || !res.Pushed || !strings.HasPrefix(res.Image.Digest, "sha256:") {
+	if !res.Built || !res.Pushed || !strings.HasPrefix(res.Image.Digest, "sha256:") || res.Backend != e.builder.Backend {
 		t.Fatalf("first build: %+v", res)
 	}
 	if strings.Contains(e.out.String(), ".env.production") || !strings.Contains(e.out.String(), "app.sh") {
@@ -122,33 +161,46 @@ func TestBuildPushReuse(t *testing.T) {
 		t.Errorf("a changed tree gave the same digest")
 	}
 	// Steps 2 and 3 come from the cache; the COPY of the changed tree and after are rebuilt.
-	if n := strings.Count(e.out.String(), "Using cache"); n != 2 {
+	if n := cached(e.out.String()); n != 2 {
 		t.Errorf("want the two layers before the changed COPY from the cache, got %d:\n%s", n, e.out)
 	}
 }
 
-// TestBuildFailures: a broken Dockerfile names its step and pushes nothing; a registry or an
-// engine that is down is named.
+// TestBuildFailures: a broken Dockerfile names its step, shows the step's output and pushes
+// nothing, with each builder; a registry or an engine that is down is named.
 func TestBuildFailures(t *testing.T) {
 	e := newEngine(t, "busybox:1.36")
 	dir := t.TempDir()
-	write(t, dir, map[string]string{"Dockerfile": "FROM busybox:1.36\nRUN echo fine\nRUN echo about to fail && exit 3\n"})
+	// New content each run, so that the failing step really runs.
+	write(t, dir, map[string]string{"Dockerfile": fmt.Sprintf("FROM busybox:1.36\nRUN echo fine %d\nRUN echo about to fail && echo on stderr >&2 && exit 3\n", time.Now().UnixNano())})
 	repo := e.registry + "/broken"
-	_, err := e.build(Options{Dir: dir, Dockerfile: "Dockerfile", Repository: repo, Tag: "v1", Push: true})
-	var se *StepError
-	if !errors.As(err, &se) || !strings.Contains(se.Step, "RUN echo about to fail") || !strings.Contains(se.Message, "non-zero code: 3") {
-		t.Fatalf("want the failing step and its error, got %v\n%s", err, e.out)
+	for _, bk := range backends {
+		t.Run(bk.name, func(t *testing.T) {
+			e.t, e.builder.Backend = t, bk.backend
+			_, err := e.build(Options{Dir: dir, Dockerfile: "Dockerfile", Repository: repo, Tag: bk.name, Push: true})
+			var se *StepError
+			wantStep := bk.step(3, 3, "RUN echo about to fail && echo on stderr >&2 && exit 3")
+			if !errors.As(err, &se) || se.Step != wantStep || !strings.Contains(se.Message, bk.exit(3)) {
+				t.Fatalf("want the failing step %q and its exit code (%s), got %v\n%s", wantStep, bk.exit(3), err, e.out)
+			}
+			if !strings.Contains(err.Error(), "build failed at "+wantStep+": ") {
+				t.Errorf("the error should say which step failed: %v", err)
+			}
+			for _, want := range []string{"about to fail", "on stderr"} {
+				if !strings.Contains(e.out.String(), want) {
+					t.Errorf("the step's own output (%q) should be shown:\n%s", want, e.out)
+				}
+			}
+			if _, err := image.Resolve(context.Background(), image.Ref{Repository: repo, Tag: bk.name}); err == nil {
+				t.Errorf("a failed build pushed an image")
+			}
+		})
 	}
-	if !strings.Contains(e.out.String(), "about to fail") {
-		t.Errorf("the step's own output should be shown:\n%s", e.out)
-	}
-	if _, err := image.Resolve(context.Background(), image.Ref{Repository: repo, Tag: "v1"}); err == nil {
-		t.Errorf("a failed build pushed an image")
-	}
+	e.t, e.builder.Backend = t, BackendAuto
 
 	write(t, dir, map[string]string{"Dockerfile": "FROM busybox:1.36\nRUN echo ok\n"})
 	e.srv.Close()
-	_, err = e.build(Options{Dir: dir, Dockerfile: "Dockerfile", Repository: repo, Tag: "v2", Push: true})
+	_, err := e.build(Options{Dir: dir, Dockerfile: "Dockerfile", Repository: repo, Tag: "v2", Push: true})
 	var pe *PushError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "the registry "+e.registry) {
 		t.Errorf("registry down: %v", err)
@@ -167,22 +219,64 @@ func TestBuildFailures(t *testing.T) {
 	}
 }
 
-// TestGeneratedDockerfileInContext builds with a generated Dockerfile that is not in the
-// repository.
+// TestGeneratedDockerfileInContext builds, with each builder, with a generated Dockerfile
+// that is not in the repository.
 func TestGeneratedDockerfileInContext(t *testing.T) {
 	e := newEngine(t, "busybox:1.36")
+	for _, bk := range backends {
+		t.Run(bk.name, func(t *testing.T) {
+			e.t, e.builder.Backend = t, bk.backend
+			dir := t.TempDir()
+			hello := fmt.Sprintf("hi %d", time.Now().UnixNano()) // new content: no build cache
+			write(t, dir, map[string]string{"hello.txt": hello + "\n"})
+			gen := []byte("FROM busybox:1.36\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n")
+			res, err := e.build(Options{Dir: dir, Generated: gen, Repository: e.registry + "/gen-" + bk.name, Tag: "v1", Push: true})
+			if err != nil {
+				t.Fatalf("build: %v\n%s", err, e.out)
+			}
+			if !res.Pushed || !strings.Contains(e.out.String(), hello) {
+				t.Errorf("generated build: %+v\n%s", res, e.out)
+			}
+			if _, err := os.Stat(filepath.Join(dir, GeneratedDockerfile)); err == nil {
+				t.Errorf("the generated Dockerfile was written into the repository")
+			}
+		})
+	}
+}
+
+// TestBuildKitCacheMount: a RUN step's cache mount (RUN --mount=type=cache) keeps its
+// content from one build to the next, as it does for docker build with BuildKit, so a
+// compiler's cache survives a change of the sources; the classic builder refuses the
+// Dockerfile, naming the step.
+func TestBuildKitCacheMount(t *testing.T) {
+	e := newEngine(t, "busybox:1.36")
 	dir := t.TempDir()
-	hello := fmt.Sprintf("hi %d", time.Now().UnixNano()) // new content: no build cache
-	write(t, dir, map[string]string{"hello.txt": hello + "\n"})
-	gen := []byte("FROM busybox:1.36\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n")
-	res, err := e.build(Options{Dir: dir, Generated: gen, Repository: e.registry + "/gen", Tag: "v1", Push: true})
-	if err != nil {
+	id := fmt.Sprintf("slipway-test-%d", time.Now().UnixNano()) // a cache of this run's own
+	write(t, dir, map[string]string{
+		"Dockerfile": "FROM busybox:1.36\nCOPY src.txt /src.txt\n" +
+			"RUN --mount=type=cache,id=" + id + ",target=/cache sh -c 'echo \"cache holds: $(cat /cache/seen 2>/dev/null)\"; cat /src.txt >> /cache/seen'\n",
+		"src.txt": "one\n",
+	})
+	e.builder.Backend = BackendBuildKit
+	if _, err := e.build(Options{Dir: dir, Dockerfile: "Dockerfile", Repository: e.registry + "/cachemount", Tag: "v1"}); err != nil {
 		t.Fatalf("build: %v\n%s", err, e.out)
 	}
-	if !res.Pushed || !strings.Contains(e.out.String(), hello) {
-		t.Errorf("generated build: %+v\n%s", res, e.out)
+	if !strings.Contains(e.out.String(), "cache holds: \n") && !strings.Contains(e.out.String(), "cache holds:\n") {
+		t.Errorf("the first build should find the cache empty:\n%s", e.out)
 	}
-	if _, err := os.Stat(filepath.Join(dir, GeneratedDockerfile)); err == nil {
-		t.Errorf("the generated Dockerfile was written into the repository")
+	write(t, dir, map[string]string{"src.txt": "two\n"})
+	if _, err := e.build(Options{Dir: dir, Dockerfile: "Dockerfile", Repository: e.registry + "/cachemount", Tag: "v2"}); err != nil {
+		t.Fatalf("build: %v\n%s", err, e.out)
+	}
+	if !strings.Contains(e.out.String(), "cache holds: one") {
+		t.Errorf("the second build should find what the first left in the cache mount:\n%s", e.out)
+	}
+
+	e.builder.Backend = BackendClassic
+	write(t, dir, map[string]string{"src.txt": "three\n"})
+	_, err := e.build(Options{Dir: dir, Dockerfile: "Dockerfile", Repository: e.registry + "/cachemount", Tag: "v3"})
+	var se *StepError
+	if !errors.As(err, &se) || !strings.HasPrefix(se.Step, "Step 3/3 : RUN --mount=type=cache") || !strings.Contains(se.Message, "requires BuildKit") {
+		t.Errorf("the classic builder should refuse the cache mount, naming the step: %v", err)
 	}
 }
