@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -77,33 +78,45 @@ func TestBuildAndDeployOnRealNode(t *testing.T) {
 	}
 
 	r = c.ok(dir, "deploy", "--timeout", "3m")
-	if !strings.Contains(r.stderr, "nothing built or pushed") || strings.Contains(r.stderr, "Step 1/") {
+	if !strings.Contains(r.stderr, "nothing built or pushed") || strings.Contains(r.stderr, "[build 1/") {
 		t.Errorf("an unchanged tree should be neither built nor pushed:\n%s", r)
 	}
 	eq(t, "the same digest", c.image("built-staging", "built-web"), img)
 
-	// A broken Dockerfile: the step's own error, nothing pushed, no release.
+	// A broken Dockerfile: the step's own error and output, nothing pushed, no release.
 	before := len(c.revisions("built-staging", "built"))
 	df := filepath.Join(dir, "Dockerfile")
 	body, _ := os.ReadFile(df)
 	if err := os.WriteFile(df, append(body, []byte("RUN echo broken step && false\n")...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c.fails(dir, []string{"build failed at Step", "RUN echo broken step && false", "non-zero code: 1"}, "deploy")
+	r = c.fails(dir, []string{"build failed at [stage-1 5/5] RUN echo broken step && false: ", "exit code: 1"}, "deploy")
+	if !strings.Contains(r.stderr, " > [stage-1 5/5] RUN echo broken step && false:\n") || !strings.Contains(r.stderr, " broken step\n") {
+		t.Errorf("the failing step's output should be shown:\n%s", r)
+	}
 	eq(t, "a failed build makes no release", len(c.revisions("built-staging", "built")), before)
 }
 
-// TestSamplesBuild: every sample builds — the Go sample with its Dockerfile, the Node.js and
-// Python samples with generated ones.
+// TestSamplesBuild: every sample builds with BuildKit — the Go sample with its Dockerfile, the
+// Node.js and Python samples with generated ones — and the Node.js one with the classic
+// builder too (DOCKER_BUILDKIT=0), which refuses the Go sample's cache mount, naming the step.
 func TestSamplesBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: not with -short")
 	}
 	host := e2e.DockerEngine(t)
 	e2e.BaseImages(t, host, "golang:1.26-bookworm", "debian:bookworm-slim", "node:22-bookworm-slim", "python:3.11-slim-bookworm")
-	for _, sample := range []string{"go", "node", "python"} {
-		t.Run(sample, func(t *testing.T) {
-			dir := copyDir(t, filepath.Join(e2e.ModuleRoot(t), "samples", sample))
+	buildKitStep := regexp.MustCompile(`(?m)^#\d+ \[[^\]]+\] RUN `)
+	for _, tc := range []struct {
+		sample  string
+		classic bool
+	}{{"go", false}, {"node", false}, {"python", false}, {"node", true}, {"go", true}} {
+		name := tc.sample
+		if tc.classic {
+			name += "-classic"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := copyDir(t, filepath.Join(e2e.ModuleRoot(t), "samples", tc.sample))
 			// New content each run, so the engine really builds (the same content is reused).
 			if err := os.WriteFile(filepath.Join(dir, "BUILD_ID"), fmt.Appendf(nil, "%d\n", time.Now().UnixNano()), 0o644); err != nil {
 				t.Fatal(err)
@@ -111,24 +124,40 @@ func TestSamplesBuild(t *testing.T) {
 			gitInit(t, dir)
 			cmd := exec.Command(e2e.Slipway(t), "build")
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "DOCKER_HOST="+host, "NO_COLOR=1")
+			cmd.Env = append(os.Environ(), "DOCKER_HOST="+host, "NO_COLOR=1", "DOCKER_BUILDKIT=")
+			if tc.classic {
+				cmd.Env = append(cmd.Env, "DOCKER_BUILDKIT=0")
+			}
 			var stdout strings.Builder
 			cmd.Stdout = &stdout
 			cmd.Stderr = &stdout
 			err := cmd.Run()
 			out := stdout.String()
+			noStackTrace(t, out)
+			if tc.classic && tc.sample == "go" {
+				// The sample's go build keeps Go's cache in a BuildKit cache mount.
+				if err == nil || !regexp.MustCompile(`build failed at Step 8/\d+ : RUN --mount=type=cache`).MatchString(out) || !strings.Contains(out, "requires BuildKit") {
+					t.Errorf("the classic builder should refuse the Go sample's cache mount, naming the step (%v):\n%s", err, out)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("slipway build: %v\n%s", err, out)
 			}
 			// The engine is shared and kept: remove the tag this build made.
 			ref := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
 			t.Cleanup(func() { _ = exec.Command("docker", "-H", host, "rmi", ref).Run() })
-			noStackTrace(t, out)
-			if !strings.Contains(out, "Successfully built") || !strings.Contains(out, "built ") {
-				t.Errorf("slipway build should show the engine's steps and what it built:\n%s", out)
+			if !strings.Contains(out, "built ") {
+				t.Errorf("slipway build should say what it built:\n%s", out)
 			}
-			if sample != "go" && !strings.Contains(out, "no Dockerfile: building for") {
-				t.Errorf("the %s sample has no Dockerfile: the build should say it generated one:\n%s", sample, out)
+			if tc.classic && (!strings.Contains(out, "Step 1/") || !strings.Contains(out, "Successfully built")) {
+				t.Errorf("DOCKER_BUILDKIT=0: the classic builder's steps should be shown:\n%s", out)
+			}
+			if !tc.classic && (!buildKitStep.MatchString(out) || !strings.Contains(out, "exporting to image")) {
+				t.Errorf("BuildKit's steps should be shown as docker build shows them off a terminal:\n%s", out)
+			}
+			if tc.sample != "go" && !strings.Contains(out, "no Dockerfile: building for") {
+				t.Errorf("the %s sample has no Dockerfile: the build should say it generated one:\n%s", tc.sample, out)
 			}
 		})
 	}
