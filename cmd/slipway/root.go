@@ -24,14 +24,15 @@ const (
 type Streams struct {
 	In       io.Reader
 	Out, Err io.Writer
-	// ErrTTY tells whether Err is a terminal (colour allowed).
-	ErrTTY bool
+	// ErrTTY and OutTTY tell whether Err and Out are terminals (colour allowed).
+	ErrTTY, OutTTY bool
 	// Getenv reads the environment (NO_COLOR).
 	Getenv func(string) string
 }
 
 func defaultStreams() *Streams {
-	return &Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrTTY: term.IsTerminal(int(os.Stderr.Fd())), Getenv: os.Getenv}
+	return &Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		OutTTY: term.IsTerminal(int(os.Stdout.Fd())), Getenv: os.Getenv}
 }
 
 // globals are the flags every command takes.
@@ -74,7 +75,8 @@ func newRoot(s *Streams) *cobra.Command {
 on Kubernetes: it generates a real Helm chart with a Deployment per process type and deploys it.
 
 Results go to stdout, progress and warnings to stderr.
-Exit codes: 0 success, 1 the command failed, 2 the command line was wrong.`,
+Exit codes: 0 success, 1 the command failed, 2 the command line was wrong; 'local' and
+'local run' exit with the code of the process that ended them.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -96,7 +98,7 @@ Exit codes: 0 success, 1 the command failed, 2 the command line was wrong.`,
 		newBuildCmd(g), newDeployCmd(g), newPromoteCmd(g), newReleasesCmd(g), newRollbackCmd(g),
 		newScaleCmd(g), newPsCmd(g), newAutoscaleCmd(g), newConfigCmd(g), newAppsCmd(g),
 		colonAlias(g, "config:set", newConfigSetCmd), colonAlias(g, "config:get", newConfigGetCmd),
-		colonAlias(g, "config:unset", newConfigUnsetCmd))
+		colonAlias(g, "config:unset", newConfigUnsetCmd), newLocalCmd(g), colonAlias(g, "local:run", newLocalRunCmd))
 	return root
 }
 
@@ -113,6 +115,13 @@ func MainContext(ctx context.Context, args []string, s *Streams) int {
 	if err == nil {
 		return exitOK
 	}
+	var es exitStatus
+	if errors.As(err, &es) {
+		if es.err != nil {
+			fmt.Fprintln(s.Err, "error:", es.err)
+		}
+		return es.code
+	}
 	msg := err.Error()
 	var ue usageError
 	code := exitError
@@ -126,6 +135,20 @@ func MainContext(ctx context.Context, args []string, s *Streams) int {
 	}
 	fmt.Fprintln(s.Err, "error:", msg)
 	return code
+}
+
+// exitStatus ends a command with a code of its own, that of a process it ran; err, if any,
+// is printed first.
+type exitStatus struct {
+	code int
+	err  error
+}
+
+func (e exitStatus) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.code)
 }
 
 // isCobraUsage recognises the argument errors cobra returns without a hook.
