@@ -107,6 +107,7 @@ func newLocalCmd(g *globals) *cobra.Command {
 			if top := base + topOffset(types); top > 65535 {
 				return usageError{fmt.Errorf("ports from %d reach %d, past 65535: choose a lower -p", base, top)}
 			}
+			trimMemory()
 			return runLocal(c.Context(), r)
 		},
 	}
