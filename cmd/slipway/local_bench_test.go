@@ -241,7 +241,7 @@ func runSupervisor(b *testing.B, s supervisor, dir string, match func(string) bo
 		<-waited
 	}
 	// A process that is on its way out gets a second to go.
-	for i := 0; i < 50 && countMarked(mark) > 0; i++ {
+	for i := 0; i < 50 && len(markedProcs(mark)) > 0; i++ {
 		time.Sleep(20 * time.Millisecond)
 	}
 	res.left = killMarked(mark)
@@ -263,27 +263,11 @@ func vmRSS(pid int) int {
 	return 0
 }
 
-func countMarked(mark string) int { return marked(mark, false) }
-
-func killMarked(mark string) int { return marked(mark, true) }
-
-// marked counts the processes with mark in their environment, killing them if kill is set.
-func marked(mark string, kill bool) int {
-	entries, _ := os.ReadDir("/proc")
-	needle := "SLIPWAY_LOCAL_MARK=" + mark + "\x00"
-	n := 0
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err == nil && strings.Contains(string(env), needle) {
-			n++
-			if kill {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
+// killMarked kills every process with mark in its environment and says how many there were.
+func killMarked(mark string) int {
+	pids := markedProcs(mark)
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	return n
+	return len(pids)
 }

@@ -190,22 +190,28 @@ func (s *session) wait() int {
 // noneLeft fails t if any process with mark in its environment still exists.
 func noneLeft(t *testing.T, mark string) {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
+	for _, pid := range markedProcs(mark) {
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		t.Errorf("process %d (%s) is still running after slipway exited", pid, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
 	}
+}
+
+// markedProcs lists the processes with SLIPWAY_LOCAL_MARK=mark in their environment, from
+// the process table.
+func markedProcs(mark string) []int {
+	entries, _ := os.ReadDir("/proc")
 	needle := []byte("SLIPWAY_LOCAL_MARK=" + mark + "\x00")
+	var pids []int
 	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err != nil || !bytes.Contains(env, needle) {
-			continue
+		if env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ")); err == nil && bytes.Contains(env, needle) {
+			pids = append(pids, pid)
 		}
-		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		t.Errorf("process %s (%s) is still running after slipway exited", e.Name(), bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
 	}
+	return pids
 }
 
 // valueOf finds "KEY=value" among the space-separated words of the line naming who.
