@@ -25,7 +25,8 @@ func newBuildCmd(g *globals) *cobra.Command {
 		Short: "Build the app's one image through the Docker Engine (and push it)",
 		Long: `Build makes the app's image: every process type runs from it. The Dockerfile is the one
 slipway.yaml or heroku.yml names, else ./Dockerfile, else one generated for the detected
-language (--dockerfile prints it; it is never written into the repository). The build context
+language (--dockerfile prints it; it is never written into the repository; with BuildKit,
+a generated Go build keeps Go's build cache in a cache mount). The build context
 honours .dockerignore. The tag is the git commit's short sha; a dirty tree adds a hash of its
 content, so the same content gets the same tag. An image whose tag the registry (with --push)
 or the engine already has is not built again.
@@ -67,7 +68,11 @@ func digestSuffix(r image.Ref) string {
 }
 
 func printDockerfile(g *globals, a *app.App) error {
-	b, err := build.ForApp(a)
+	gen, err := generateOptions()
+	if err != nil {
+		return err
+	}
+	b, err := build.ForApp(a, gen)
 	if err != nil {
 		return err
 	}
@@ -88,12 +93,23 @@ func printDockerfile(g *globals, a *app.App) error {
 	return err
 }
 
+// generateOptions says what a generated Dockerfile may rely on: BuildKit, unless
+// DOCKER_BUILDKIT asks for the classic builder.
+func generateOptions() (build.GenerateOptions, error) {
+	backend, err := build.BackendFromEnv(os.Getenv)
+	return build.GenerateOptions{BuildKit: backend != build.BackendClassic}, err
+}
+
 // buildImage builds (and pushes) a's image, with the engine's progress on stderr.
 func (g *globals) buildImage(ctx context.Context, a *app.App, push bool) (*build.Result, *build.Source, error) {
 	if push && !strings.ContainsAny(strings.SplitN(a.Image.Repository, "/", 2)[0], ".:") && !strings.HasPrefix(a.Image.Repository, "localhost/") {
 		return nil, nil, fmt.Errorf("slipway.yaml: image.repository %q names no registry to push to\n  hint: set it to REGISTRY/NAME, e.g. localhost:5000/%s for the sandbox's registry", a.Image.Repository, a.Name)
 	}
-	b, err := build.ForApp(a)
+	gen, err := generateOptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := build.ForApp(a, gen)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -103,10 +119,7 @@ func (g *globals) buildImage(ctx context.Context, a *app.App, push bool) (*build
 			g.warn(w)
 		}
 	}
-	backend, err := build.BackendFromEnv(os.Getenv)
-	if err != nil {
-		return nil, nil, err
-	}
+	backend, _ := build.BackendFromEnv(os.Getenv) // checked by generateOptions
 	docker, host, err := build.Connect()
 	if err != nil {
 		return nil, nil, err

@@ -22,9 +22,9 @@ type AppBuild struct {
 }
 
 // ForApp prepares the build of a: the Dockerfile named by slipway.yaml or heroku.yml, else
-// ./Dockerfile, else one generated for the detected language; the build args; the
-// repository; the tag from the source.
-func ForApp(a *app.App) (*AppBuild, error) {
+// ./Dockerfile, else one generated for the detected language (relying on what o says); the
+// build args; the repository; the tag from the source.
+func ForApp(a *app.App, o GenerateOptions) (*AppBuild, error) {
 	b := &AppBuild{Options: Options{Dir: a.Dir, Args: a.Build.Args, Repository: a.Image.Repository}}
 	df := a.Build.Dockerfile
 	if df == "" {
@@ -39,11 +39,11 @@ func ForApp(a *app.App) (*AppBuild, error) {
 		}
 		b.Options.Dockerfile = df
 	} else {
-		plan, err := Detect(a.Dir)
+		plan, err := DetectFor(a.Dir, o)
 		if err != nil {
 			return nil, err
 		}
-		b.Plan, b.Options.Generated = plan, plan.Dockerfile
+		b.Plan, b.Options.Generated, b.Options.NeedsBuildKit = plan, plan.Dockerfile, plan.BuildKit
 		extra = append(extra, plan.Dockerfile)
 	}
 	if len(a.Build.Args) > 0 {

@@ -66,6 +66,10 @@ type Options struct {
 	// Dockerfile is the Dockerfile's path in Dir; Generated, when set, is used instead.
 	Dockerfile string
 	Generated  []byte
+	// NeedsBuildKit says the Dockerfile builds only with BuildKit (a generated one that
+	// keeps a compiler's cache in a cache mount): the classic builder is then an error
+	// before anything is sent.
+	NeedsBuildKit bool
 	// Args are build args.
 	Args map[string]string
 	// Repository is where the image goes (registry/name); Tag its tag.
@@ -143,6 +147,9 @@ func (b *Builder) Build(ctx context.Context, o Options) (*Result, error) {
 	backend, err := b.Backend.choose(ping)
 	if err != nil {
 		return nil, err
+	}
+	if o.NeedsBuildKit && backend != BackendBuildKit {
+		return nil, fmt.Errorf("the generated Dockerfile keeps a compiler's cache in a BuildKit cache mount, but %s builds here (engine API %s, %s)\n  hint: DOCKER_BUILDKIT=0 generates one for the classic builder", backend, ping.APIVersion, ping.OSType)
 	}
 	if o.Push {
 		resolve := b.Resolve

@@ -247,7 +247,7 @@ func TestGeneratedDockerfileInContext(t *testing.T) {
 // TestBuildKitCacheMount: a RUN step's cache mount (RUN --mount=type=cache) keeps its
 // content from one build to the next, as it does for docker build with BuildKit, so a
 // compiler's cache survives a change of the sources; the classic builder refuses the
-// Dockerfile, naming the step.
+// Dockerfile, naming the step, and a generated one that needs BuildKit before it is sent.
 func TestBuildKitCacheMount(t *testing.T) {
 	e := newEngine(t, "busybox:1.36")
 	dir := t.TempDir()
@@ -278,5 +278,10 @@ func TestBuildKitCacheMount(t *testing.T) {
 	var se *StepError
 	if !errors.As(err, &se) || !strings.HasPrefix(se.Step, "Step 3/3 : RUN --mount=type=cache") || !strings.Contains(se.Message, "requires BuildKit") {
 		t.Errorf("the classic builder should refuse the cache mount, naming the step: %v", err)
+	}
+	// A generated Dockerfile that needs BuildKit is refused before anything is sent.
+	_, err = e.build(Options{Dir: dir, Generated: []byte("FROM busybox:1.36\n"), NeedsBuildKit: true, Repository: e.registry + "/cachemount", Tag: "v4"})
+	if err == nil || !strings.Contains(err.Error(), "BuildKit cache mount") || !strings.Contains(err.Error(), "DOCKER_BUILDKIT=0") || e.out.Len() != 0 {
+		t.Errorf("a generated Dockerfile for BuildKit, with the classic builder: want an error with a hint and no build, got %v\n%s", err, e.out)
 	}
 }

@@ -28,6 +28,17 @@ type Plan struct {
 	BaseImages []string
 	// Warnings are guesses and defaults the user should know about.
 	Warnings []string
+	// BuildKit says the Dockerfile needs BuildKit: it keeps a compiler's cache in a cache
+	// mount (see GenerateOptions).
+	BuildKit bool
+}
+
+// GenerateOptions are what a generated Dockerfile may rely on.
+type GenerateOptions struct {
+	// BuildKit says BuildKit builds the image, so a compiler's cache (Go's) may live in a
+	// cache mount (RUN --mount=type=cache) and outlive the build, as Docker's language
+	// guides do it. Without it the Dockerfile suits the classic builder too.
+	BuildKit bool
 }
 
 // ErrUndetected is wrapped by Detect's error when no supported language is recognised.
@@ -151,7 +162,11 @@ func (r *repo) existing(names ...string) []string {
 // gunicorn is Python's even beside a package.json), and a package.json with a build script
 // becomes an extra stage that builds the assets. The error wraps ErrUndetected when no
 // supported language is found; other errors name the file that could not be read or parsed.
-func Detect(dir string) (*Plan, error) {
+// The Dockerfile suits either of the engine's builders (see DetectFor).
+func Detect(dir string) (*Plan, error) { return DetectFor(dir, GenerateOptions{}) }
+
+// DetectFor is Detect, with a Dockerfile that may rely on what o says.
+func DetectFor(dir string, o GenerateOptions) (*Plan, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("detect language: %w", err)
@@ -211,7 +226,7 @@ func Detect(dir string) (*Plan, error) {
 			primary.name, why, strings.Join(others, ", ")))
 	}
 
-	opts := genOptions{}
+	opts := genOptions{buildKit: o.BuildKit}
 	if primary.name != "Node.js" && contains(found, "Node.js") {
 		ap := &Plan{}
 		a, err := nodeAssets(r, ap)

@@ -2,6 +2,7 @@ package build
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +15,9 @@ import (
 // TestGeneratedDockerfilesBuild builds the Dockerfile Detect writes for each sample on a real
 // Docker Engine (with the harness's locally made base images: nothing is pulled), then runs
 // a shell in the image to check what the Procfile's commands rely on: the non-root user, a
-// writable /app, and the language's programs on PATH.
+// writable /app, and the language's programs on PATH. Each is built twice: for the classic
+// builder with docker build, and for BuildKit (Go's build cache in a cache mount) with
+// Slipway's builder.
 func TestGeneratedDockerfilesBuild(t *testing.T) {
 	host := e2e.DockerEngine(t)
 	root := e2e.ModuleRoot(t)
@@ -54,7 +57,42 @@ func TestGeneratedDockerfilesBuild(t *testing.T) {
 			})
 			out := docker(nil, "run", "--rm", "--network", "none", tag, "/bin/sh", "-c", tc.check)
 			if strings.TrimSpace(out) != "ok" {
-				t.Errorf("check in the %s image printed %q, want ok", tc.sample, out)
+				t.Errorf("check in the %s image (classic builder) printed %q, want ok", tc.sample, out)
+			}
+
+			bk, err := DetectFor(dir, GenerateOptions{BuildKit: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("DOCKER_HOST", host)
+			client, h, err := Connect()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var progress bytes.Buffer
+			b := &Builder{Docker: client, Host: h, Progress: &progress, Backend: BackendBuildKit}
+			bkTag := "buildkit-" + tc.sample
+			ex, err := Excludes(dir, GeneratedDockerfile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := ReadSource(dir, ex, bk.Dockerfile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Build(context.Background(), Options{Dir: dir, Generated: bk.Dockerfile, NeedsBuildKit: bk.BuildKit,
+				Repository: "slipway-detect-e2e/" + bkTag, Tag: src.Tag}); err != nil {
+				t.Fatalf("build for BuildKit: %v\n%s\nDockerfile:\n%s", err, progress.String(), bk.Dockerfile)
+			}
+			ref := "slipway-detect-e2e/" + bkTag + ":" + src.Tag
+			t.Cleanup(func() {
+				cmd := exec.Command("docker", "rmi", "-f", ref)
+				cmd.Env = append(os.Environ(), "DOCKER_HOST="+host)
+				_ = cmd.Run()
+			})
+			out = docker(nil, "run", "--rm", "--network", "none", ref, "/bin/sh", "-c", tc.check)
+			if strings.TrimSpace(out) != "ok" {
+				t.Errorf("check in the %s image (BuildKit) printed %q, want ok", tc.sample, out)
 			}
 		})
 	}

@@ -193,8 +193,39 @@ func TestDetect(t *testing.T) {
 				t.Errorf("a second Detect gave a different plan (err %v)", err)
 			}
 			golden(t, filepath.Join("testdata", "detect", "golden", tc.name+".Dockerfile"), p.Dockerfile)
+			if p.BuildKit {
+				t.Errorf("Detect's Dockerfile should suit the classic builder")
+			}
+
+			// For BuildKit, Go's build keeps its cache in a cache mount; nothing else changes.
+			bk, err := DetectFor(dir, GenerateOptions{BuildKit: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := checkDockerfile(bk.Dockerfile); err != nil {
+				t.Errorf("generated Dockerfile for BuildKit: %v\n%s", err, bk.Dockerfile)
+			}
+			portable := withoutCacheMount(bk.Dockerfile)
+			if wantMount := p.Language == "Go"; bk.BuildKit != wantMount || bytes.Equal(portable, bk.Dockerfile) == wantMount {
+				t.Errorf("BuildKit's Dockerfile should keep a cache mount only for Go (BuildKit %v):\n%s", bk.BuildKit, bk.Dockerfile)
+			}
+			if !bytes.Equal(portable, p.Dockerfile) {
+				t.Errorf("BuildKit's Dockerfile, without its cache mount, should be Detect's:\n%s", bk.Dockerfile)
+			}
+			bk.Dockerfile, bk.BuildKit = p.Dockerfile, false
+			if !reflect.DeepEqual(bk, p) {
+				t.Errorf("BuildKit's plan should differ only in its Dockerfile:\n%+v\n%+v", bk, p)
+			}
 		})
 	}
+}
+
+// withoutCacheMount removes the Go build's cache mount and the comment on it.
+func withoutCacheMount(df []byte) []byte {
+	s := strings.Replace(string(df), "RUN --mount=type=cache,target=/root/.cache/go-build go build", "RUN go build", 1)
+	s = strings.Replace(s, "# Go's build cache is a BuildKit cache mount: it outlives the build, so a change\n"+
+		"# recompiles what it touches, not the standard library and every dependency.\n", "", 1)
+	return []byte(s)
 }
 
 func anyContains(list []string, s string) bool {

@@ -28,6 +28,9 @@ const appPort = "5000"
 
 // genOptions are choices Detect makes across languages.
 type genOptions struct {
+	// buildKit says BuildKit builds the image: a compiler may keep its cache in a cache
+	// mount (RUN --mount=type=cache), which the classic builder refuses.
+	buildKit bool
 	// assets, when set, is a Node.js stage that builds front-end assets; the primary
 	// language's stages then take the repository from it instead of from the build context.
 	assets *nodeSetup

@@ -23,7 +23,14 @@ func writeGo(r *repo, p *Plan, s *goSetup, opts genOptions) {
 		d.printf("RUN go mod download")
 	}
 	d.copySource(opts, false)
-	d.printf(`RUN go build -trimpath -ldflags="-s -w" -o %s %s`, s.out, strings.Join(s.pkgs, " "))
+	if opts.buildKit {
+		d.comment("Go's build cache is a BuildKit cache mount: it outlives the build, so a change",
+			"recompiles what it touches, not the standard library and every dependency.")
+		d.printf(`RUN --mount=type=cache,target=/root/.cache/go-build go build -trimpath -ldflags="-s -w" -o %s %s`, s.out, strings.Join(s.pkgs, " "))
+		p.BuildKit = true
+	} else {
+		d.printf(`RUN go build -trimpath -ldflags="-s -w" -o %s %s`, s.out, strings.Join(s.pkgs, " "))
+	}
 	d.blank()
 
 	d.comment("The runtime needs /bin/sh: Procfile commands run under `/bin/sh -c`.")
