@@ -95,6 +95,9 @@ func (t *trace) apply(s *status) []*vertex {
 		v := t.vertex(u.digest)
 		startedNow := u.started != nil && (v.started == nil || !u.started.Equal(*v.started))
 		completedNow := u.completed != nil && (v.completed == nil || !u.completed.Equal(*v.completed))
+		if u.started == nil && v.started != nil {
+			continue // the step announced again, as BuildKit does: not news
+		}
 		v.vertexUpdate = u
 		if v.seen == 0 && (u.started != nil || u.completed != nil) {
 			t.seen++
