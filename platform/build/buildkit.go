@@ -128,8 +128,6 @@ func (b *Builder) readBuildKit(r io.Reader) (string, error) {
 		switch {
 		case m.Error != nil:
 			failure = strings.TrimSpace(m.Error.Message)
-		case m.ErrorMessage != "":
-			failure = strings.TrimSpace(m.ErrorMessage)
 		case m.ID == auxTrace && m.Aux != nil:
 			var dt []byte
 			if err := json.Unmarshal(*m.Aux, &dt); err != nil {
