@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,10 +19,17 @@ import (
 // private pages and is left alone.
 func trimMemory() {
 	debug.FreeOSMemory()
-	exe, err := os.Executable()
+	// The mappings are matched by inode: a rebuild that replaced the file since this
+	// process started leaves its path marked "(deleted)".
+	st, err := os.Stat("/proc/self/exe")
 	if err != nil {
 		return
 	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return
+	}
+	inode := strconv.FormatUint(sys.Ino, 10)
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		return
@@ -39,7 +47,7 @@ func trimMemory() {
 			lo, hi, _ := strings.Cut(fields[0], "-")
 			s, err1 := strconv.ParseUint(lo, 16, 64)
 			e, err2 := strconv.ParseUint(hi, 16, 64)
-			if err1 == nil && err2 == nil && len(fields) >= 6 && fields[5] == exe && !strings.Contains(fields[1], "w") {
+			if err1 == nil && err2 == nil && fields[4] == inode && !strings.Contains(fields[1], "w") {
 				start, end, candidate = s, e, true
 			}
 			continue
