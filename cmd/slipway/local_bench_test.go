@@ -34,14 +34,15 @@ func supervisors(b *testing.B) []supervisor {
 // node-foreman (nf, the engine of `heroku local`) on the same Procfiles, alternating, in
 // the same run:
 //
-//   - start: from exec to the first line of each of 10 processes; the supervisor's resident
-//     memory (VmRSS) half a second later ("rss-idle");
+//   - start: from exec to the first line of each of 10 processes; the supervisor's memory
+//     half a second later: resident (VmRSS, "rss-idle") and private (RssAnon, "private-idle":
+//     what it alone costs; the rest of RSS is clean pages of its executable and libraries,
+//     shared and reclaimable);
 //   - lines: 4 processes write 250,000 lines each (the test binary's generator, lines of 0 to
 //     2,000 characters in chunks that split lines, stdout and stderr alternating); lines per
 //     second through the supervisor, lines lost or damaged ("lost"; node-foreman wraps long
-//     lines, which damages them), and the supervisor's largest
-//     VmRSS sampled every 20 ms from its first line on ("rss-max"; start-up's own peak is
-//     not the supervisor at work).
+//     lines, which damages them), and the supervisor's largest VmRSS and RssAnon sampled
+//     every 20 ms from its first line on ("rss-max", "private-max").
 //
 // Every run's processes carry a mark; what any supervisor leaves running after it exits is
 // counted ("left") and killed.
@@ -61,19 +62,21 @@ func BenchmarkLocalVsForeman(b *testing.B) {
 		}
 		dir := benchApp(b, procfile.String())
 		start := map[string]time.Duration{}
-		rss := map[string]int{}
+		rss, private := map[string]int{}, map[string]int{}
 		left := map[string]int{}
 		for b.Loop() {
 			for _, s := range sups {
 				r := runSupervisor(b, s, dir, func(line string) bool { return strings.HasSuffix(line, "ready") }, 10)
 				start[s.name] += r.elapsed
-				rss[s.name] = max(rss[s.name], r.rssAtEnd)
+				rss[s.name] = max(rss[s.name], r.atEnd.rss)
+				private[s.name] = max(private[s.name], r.atEnd.private)
 				left[s.name] += r.left
 			}
 		}
 		for _, s := range sups {
 			b.ReportMetric(float64(start[s.name].Microseconds())/1000/float64(b.N), s.name+"-ms")
 			b.ReportMetric(float64(rss[s.name])/1024, s.name+"-rss-idle-MB")
+			b.ReportMetric(float64(private[s.name])/1024, s.name+"-private-idle-MB")
 			b.ReportMetric(float64(left[s.name]), s.name+"-left")
 		}
 		b.ReportMetric(float64(start["slipway"])/float64(start["foreman"]), "ratio-vs-foreman")
@@ -89,7 +92,7 @@ func BenchmarkLocalVsForeman(b *testing.B) {
 		dir := benchApp(b, procfile.String())
 		rate := map[string]float64{}
 		lost := map[string]int{}
-		rss := map[string]int{}
+		rss, private := map[string]int{}, map[string]int{}
 		left := map[string]int{}
 		for b.Loop() {
 			for _, s := range sups {
@@ -124,7 +127,8 @@ func BenchmarkLocalVsForeman(b *testing.B) {
 				}, 4)
 				rate[s.name] += float64(good) / r.elapsed.Seconds()
 				lost[s.name] += 4*perProcess - good
-				rss[s.name] = max(rss[s.name], r.rssMax)
+				rss[s.name] = max(rss[s.name], r.peak.rss)
+				private[s.name] = max(private[s.name], r.peak.private)
 				left[s.name] += r.left
 			}
 		}
@@ -132,6 +136,7 @@ func BenchmarkLocalVsForeman(b *testing.B) {
 			b.ReportMetric(rate[s.name]/float64(b.N), s.name+"-lines/s")
 			b.ReportMetric(float64(lost[s.name]), s.name+"-lost")
 			b.ReportMetric(float64(rss[s.name])/1024, s.name+"-rss-max-MB")
+			b.ReportMetric(float64(private[s.name])/1024, s.name+"-private-max-MB")
 			b.ReportMetric(float64(left[s.name]), s.name+"-left")
 		}
 		b.ReportMetric(rate["slipway"]/rate["foreman"], "speedup-vs-foreman")
@@ -148,10 +153,13 @@ func benchApp(b *testing.B, procfile string) string {
 }
 
 type supervised struct {
-	elapsed          time.Duration // from exec to the want'th matching line
-	rssAtEnd, rssMax int           // the supervisor's VmRSS in KiB: then, and the largest sampled
-	left             int           // processes of the run still there after the supervisor exited
+	elapsed     time.Duration // from exec to the want'th matching line
+	atEnd, peak memory        // the supervisor's memory half a second later, and the largest sampled
+	left        int           // processes of the run still there after the supervisor exited
 }
+
+// memory is a process's resident and private (anonymous) memory in KiB.
+type memory struct{ rss, private int }
 
 // runSupervisor runs s in dir until want lines satisfied match (or a minute passes without
 // a line), then interrupts it as a user would (Ctrl-C) and waits for it.
@@ -172,16 +180,17 @@ func runSupervisor(b *testing.B, s supervisor, dir string, match func(string) bo
 		b.Fatalf("%s: %v", s.name, err)
 	}
 	stopSampling := make(chan struct{})
-	sampled := make(chan int)
+	sampled := make(chan memory)
 	firstLine := make(chan struct{})
 	go func() {
 		// Sampled while it supervises: from its first line on, not its start-up.
 		<-firstLine
-		peak := 0
+		var peak memory
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			peak = max(peak, vmRSS(cmd.Process.Pid))
+			m := memoryOf(cmd.Process.Pid)
+			peak = memory{max(peak.rss, m.rss), max(peak.private, m.private)}
 			select {
 			case <-tick.C:
 			case <-stopSampling:
@@ -224,9 +233,9 @@ func runSupervisor(b *testing.B, s supervisor, dir string, match func(string) bo
 	}
 	res.elapsed = time.Since(t0)
 	time.Sleep(500 * time.Millisecond) // settled
-	res.rssAtEnd = vmRSS(cmd.Process.Pid)
+	res.atEnd = memoryOf(cmd.Process.Pid)
 	close(stopSampling)
-	res.rssMax = <-sampled
+	res.peak = <-sampled
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	go func() {
 		for range lines {
@@ -248,19 +257,27 @@ func runSupervisor(b *testing.B, s supervisor, dir string, match func(string) bo
 	return res
 }
 
-// vmRSS reads a process's resident set size in KiB (0 when it is gone).
-func vmRSS(pid int) int {
+// memoryOf reads a process's VmRSS and RssAnon (zero when it is gone).
+func memoryOf(pid int) memory {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return 0
+		return memory{}
 	}
+	var m memory
 	for _, l := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			return n
+		name, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		switch name {
+		case "VmRSS":
+			m.rss = n
+		case "RssAnon":
+			m.private = n
 		}
 	}
-	return 0
+	return m
 }
 
 // killMarked kills every process with mark in its environment and says how many there were.
