@@ -221,20 +221,30 @@ func (b *Builder) build(ctx context.Context, o Options, ref image.Ref, backend B
 	return b.buildClassic(ctx, body, opts, ref)
 }
 
-// buildClassic runs a build with the engine's classic builder, its output shown as docker
-// shows it (Step N/M lines, the steps' output, layer progress).
-func (b *Builder) buildClassic(ctx context.Context, body io.Reader, opts buildtypes.ImageBuildOptions, ref image.Ref) (string, error) {
+// startBuild sends the build request and returns the engine's message stream; an engine
+// that cannot be reached is an EngineError.
+func (b *Builder) startBuild(ctx context.Context, body io.Reader, opts buildtypes.ImageBuildOptions, ref image.Ref) (io.ReadCloser, error) {
 	resp, err := b.Docker.ImageBuild(ctx, body, opts)
 	if err != nil {
 		if client.IsErrConnectionFailed(err) {
-			return "", &EngineError{Host: b.Host, Err: err}
+			return nil, &EngineError{Host: b.Host, Err: err}
 		}
-		return "", fmt.Errorf("build %s: %w", ref, err)
+		return nil, fmt.Errorf("build %s: %w", ref, err)
 	}
-	defer resp.Body.Close()
+	return resp.Body, nil
+}
+
+// buildClassic runs a build with the engine's classic builder, its output shown as docker
+// shows it (Step N/M lines, the steps' output, layer progress).
+func (b *Builder) buildClassic(ctx context.Context, body io.Reader, opts buildtypes.ImageBuildOptions, ref image.Ref) (string, error) {
+	stream, err := b.startBuild(ctx, body, opts, ref)
+	if err != nil {
+		return "", err
+	}
+	defer stream.Close()
 	var id string
 	steps := &stepWriter{w: b.progress()}
-	err = jsonmessage.DisplayJSONMessagesStream(resp.Body, steps, b.TerminalFd, b.Terminal, func(m jsonmessage.JSONMessage) {
+	err = jsonmessage.DisplayJSONMessagesStream(stream, steps, b.TerminalFd, b.Terminal, func(m jsonmessage.JSONMessage) {
 		var aux struct{ ID string }
 		if m.Aux != nil && json.Unmarshal(*m.Aux, &aux) == nil && aux.ID != "" {
 			id = aux.ID

@@ -13,7 +13,6 @@ import (
 	"github.com/docker/docker/api/types"
 	buildtypes "github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/versions"
-	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 	"golang.org/x/term"
 
@@ -89,15 +88,12 @@ const (
 // progress comes back as aux messages.
 func (b *Builder) buildKit(ctx context.Context, body io.Reader, opts buildtypes.ImageBuildOptions, ref image.Ref) (string, error) {
 	opts.Version = buildtypes.BuilderBuildKit
-	resp, err := b.Docker.ImageBuild(ctx, body, opts)
+	stream, err := b.startBuild(ctx, body, opts, ref)
 	if err != nil {
-		if client.IsErrConnectionFailed(err) {
-			return "", &EngineError{Host: b.Host, Err: err}
-		}
-		return "", fmt.Errorf("build %s: %w", ref, err)
+		return "", err
 	}
-	defer resp.Body.Close()
-	id, err := b.readBuildKit(resp.Body)
+	defer stream.Close()
+	id, err := b.readBuildKit(stream)
 	var se *StepError
 	switch {
 	case errors.As(err, &se):
