@@ -84,7 +84,7 @@ func (s *source) lines(b, text []byte) []byte {
 	return b
 }
 
-// Printf-free system messages: one line, prefixed.
+// say writes msg as one line from this source.
 func (s *source) say(msg string) {
 	s.m.write(s.lines(nil, []byte(msg+"\n")))
 }
