@@ -114,7 +114,7 @@ func newLocalCmd(g *globals) *cobra.Command {
 	lf.bind(c)
 	c.Flags().StringVarP(&procFile, "procfile", "f", "", "the Procfile to run, relative to the app's directory (default: Procfile)")
 	c.Flags().StringArrayVarP(&formation, "formation", "m", nil, "instances per type: web=2,worker=1; all=N for the others; repeatable")
-	c.Flags().StringVarP(&timeout, "timeout", "t", "5s", "time between SIGTERM and SIGKILL when stopping (5s, 500ms, or seconds)")
+	c.Flags().StringVarP(&timeout, "timeout", "t", local.DefaultTimeout.String(), "time between SIGTERM and SIGKILL when stopping (5s, 500ms, or seconds)")
 	c.Flags().BoolVar(&noRelease, "no-release", false, "skip the release command")
 	c.AddCommand(newLocalRunCmd(g))
 	return c
