@@ -247,12 +247,7 @@ func runOneOff(cmd *exec.Cmd, stdin any) error {
 			}
 			_ = cmd.Process.Signal(sig)
 		case <-waited:
-			ps := cmd.ProcessState
-			code := ps.ExitCode()
-			if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				code = 128 + int(ws.Signal())
-			}
-			if code != 0 {
+			if code := local.ExitCode(cmd.ProcessState); code != 0 {
 				return exitStatus{code: code}
 			}
 			return nil

@@ -77,8 +77,6 @@ type Result struct {
 	Release bool
 	// Interrupted is set when the context ended the run.
 	Interrupted bool
-	// Killed lists the instances that did not stop within Timeout and were killed.
-	Killed []string
 }
 
 // ErrOutputClosed ends a run whose log stream can no longer be written (a closed pipe).
@@ -139,7 +137,8 @@ func (r *Runner) Run(ctx context.Context, kill <-chan struct{}) (Result, error) 
 			<-exits
 		case <-ctx.Done():
 			s.sys.say("interrupted during the release phase")
-			return Result{Interrupted: true, Release: true, Killed: s.stop(true)}, nil
+			s.stop(true)
+			return Result{Interrupted: true, Release: true}, nil
 		case <-m.broken:
 			s.stop(true)
 			return Result{Release: true}, ErrOutputClosed
@@ -168,10 +167,12 @@ func (r *Runner) Run(ctx context.Context, kill <-chan struct{}) (Result, error) 
 
 	select {
 	case in := <-exits:
-		return Result{Process: in.name, Code: in.code, Killed: s.stop(true)}, nil
+		s.stop(true)
+		return Result{Process: in.name, Code: in.code}, nil
 	case <-ctx.Done():
 		s.sys.say("interrupted: stopping (press Ctrl-C again to kill at once)")
-		return Result{Interrupted: true, Killed: s.stop(true)}, nil
+		s.stop(true)
+		return Result{Interrupted: true}, nil
 	case <-m.broken:
 		s.stop(true)
 		return Result{}, ErrOutputClosed
@@ -219,7 +220,7 @@ func (r *Runner) start(src *source, command string, port int, exits chan<- *inst
 	}()
 	go func() {
 		err := cmd.Wait()
-		in.code = exitCode(cmd.ProcessState, err)
+		in.code = ExitCode(cmd.ProcessState)
 		// Its last lines first, unless something it started still holds the pipe.
 		select {
 		case <-in.copied:
@@ -255,8 +256,9 @@ func SetEnv(env []string, pairs ...string) []string {
 	return out
 }
 
-// exitCode is the shell's view of an exit: the code, or 128+N for signal N.
-func exitCode(ps *os.ProcessState, err error) int {
+// ExitCode is the shell's view of an exit: the code, or 128+N for signal N; 1 when there
+// is no state (the process could not be waited for).
+func ExitCode(ps *os.ProcessState) int {
 	if ps == nil {
 		return 1
 	}

@@ -25,9 +25,9 @@ func (s *stopper) add(in *instance) { s.all = append(s.all, in) }
 // stop sends SIGTERM to each instance's process group and to every process below Slipway
 // that left its group, waits until nothing is left, and after the runner's Timeout (or at
 // once when kill is closed) sends SIGKILL to whatever is. It returns once the process
-// table holds nothing below Slipway and every instance's output has been read; the result
-// names the instances that had to be killed. announce says the SIGTERM in the log.
-func (s *stopper) stop(announce bool) (killed []string) {
+// table holds nothing below Slipway and every instance's output has been read. announce
+// says the SIGTERM in the log.
+func (s *stopper) stop(announce bool) {
 	self := os.Getpid()
 	started := map[int]bool{}
 	for _, in := range s.all {
@@ -37,7 +37,7 @@ func (s *stopper) stop(announce bool) (killed []string) {
 		if announce {
 			s.sys.say("sending SIGTERM to all processes")
 		}
-		s.signal(self, started, syscall.SIGTERM)
+		s.signal(self, syscall.SIGTERM)
 	}
 	deadline := time.NewTimer(s.runner.Timeout)
 	defer deadline.Stop()
@@ -54,13 +54,10 @@ func (s *stopper) stop(announce bool) (killed []string) {
 		}
 	}
 	if escalate {
-		for _, in := range s.live() {
-			killed = append(killed, in.name)
-		}
 		s.sys.say("sending SIGKILL to all processes")
 		giveUp := time.Now().Add(giveUpAfter)
 		for !s.gone(self, started) && time.Now().Before(giveUp) {
-			s.signal(self, started, syscall.SIGKILL)
+			s.signal(self, syscall.SIGKILL)
 			time.Sleep(pollEvery / 2)
 		}
 	}
@@ -68,7 +65,6 @@ func (s *stopper) stop(announce bool) (killed []string) {
 		<-in.done
 		<-in.copied
 	}
-	return killed
 }
 
 // live lists the instances that have not exited.
@@ -86,7 +82,7 @@ func (s *stopper) live() []*instance {
 
 // signal sends sig to the process group of every live instance and to each process below
 // self that is in none of those groups (it called setsid or setpgid: a daemon).
-func (s *stopper) signal(self int, started map[int]bool, sig syscall.Signal) {
+func (s *stopper) signal(self int, sig syscall.Signal) {
 	groups := map[int]bool{}
 	for _, in := range s.live() {
 		pid := in.cmd.Process.Pid
