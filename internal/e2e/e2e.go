@@ -6,6 +6,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -79,7 +81,9 @@ var (
 )
 
 // GoBuild builds a main package of the module's build list (pkg) with ldflags into the
-// cache as name, once per test binary; go's build cache makes a rebuild cheap.
+// cache as name, once per test binary; go's build cache makes a rebuild cheap. A package of
+// this module (./…) is kept apart per checkout, so that two checkouts' tests on one machine
+// never run each other's build.
 func GoBuild(t testing.TB, pkg, name, ldflags string) string {
 	t.Helper()
 	buildMu.Lock()
@@ -89,6 +93,10 @@ func GoBuild(t testing.TB, pkg, name, ldflags string) string {
 	}
 	if _, err := exec.LookPath("go"); err != nil {
 		Missing(t, "no go toolchain on PATH to build %s", pkg)
+	}
+	if strings.HasPrefix(pkg, "./") {
+		sum := sha256.Sum256([]byte(ModuleRoot(t)))
+		name += "-" + hex.EncodeToString(sum[:4])
 	}
 	out := filepath.Join(CacheDir(t), "bin", name)
 	cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", out, pkg)
