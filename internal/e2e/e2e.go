@@ -94,11 +94,12 @@ func GoBuild(t testing.TB, pkg, name, ldflags string) string {
 	if _, err := exec.LookPath("go"); err != nil {
 		Missing(t, "no go toolchain on PATH to build %s", pkg)
 	}
+	file := name
 	if strings.HasPrefix(pkg, "./") {
 		sum := sha256.Sum256([]byte(ModuleRoot(t)))
-		name += "-" + hex.EncodeToString(sum[:4])
+		file += "-" + hex.EncodeToString(sum[:4])
 	}
-	out := filepath.Join(CacheDir(t), "bin", name)
+	out := filepath.Join(CacheDir(t), "bin", file)
 	cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", out, pkg)
 	cmd.Dir = ModuleRoot(t)
 	if b, err := cmd.CombinedOutput(); err != nil {
