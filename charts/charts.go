@@ -4,8 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -105,6 +103,11 @@ func Generate(a *app.App, opts Options) (*Chart, error) {
 		header += "# This file holds config values (slipway chart --include-secrets): keep it out of version control.\n"
 	}
 	c.Files["values.yaml"] = append([]byte(header), body...)
+	for p, data := range c.Files {
+		if c.Files[p], err = mark(p, data); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -354,28 +357,6 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-// Write writes the chart into dir (created if missing). Files Slipway did not generate are
-// left alone; generated ones are replaced.
-func (c *Chart) Write(dir string) error {
-	for _, p := range c.Paths() {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return fmt.Errorf("write chart: %w", err)
-		}
-		mode := os.FileMode(0o644)
-		if p == "values.yaml" && c.Values.Config.Create {
-			mode = 0o600
-		}
-		if err := os.WriteFile(full, c.Files[p], mode); err != nil {
-			return fmt.Errorf("write chart: %w", err)
-		}
-		if err := os.Chmod(full, mode); err != nil {
-			return fmt.Errorf("write chart: %w", err)
-		}
-	}
-	return nil
 }
 
 // Paths returns the chart's file paths, sorted.
