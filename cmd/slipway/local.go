@@ -117,14 +117,14 @@ func (o *localOptions) run(c *cobra.Command, g *globals, args []string) error {
 		return usageError{err}
 	}
 	entries, release, err := g.localProcfile(o.procFile)
-	if err != nil {
-		return err
-	}
 	if o.runType {
-		if !slices.ContainsFunc(entries, func(e local.Entry) bool { return e.Name == "run" }) {
-			return usageError{fmt.Errorf("%s takes a COMMAND, got 0 arguments (without one it starts the Procfile's process type run, and the Procfile has none)", c.CommandPath())}
+		if err != nil || !slices.ContainsFunc(entries, func(e local.Entry) bool { return e.Name == "run" }) {
+			return usageError{fmt.Errorf("%s takes a COMMAND, got 0 arguments (without one it starts the Procfile's process type run, and there is none)", c.CommandPath())}
 		}
 		args = []string{"run"}
+	}
+	if err != nil {
+		return err
 	}
 	types, releaseNamed, err := local.Select(entries, release != "", args, f)
 	if errors.Is(err, local.ErrReleaseCount) {

@@ -466,10 +466,6 @@ func TestInitNoWriteThroughSymlink(t *testing.T) {
 // TestLocalMessages: -m release=N says why, -p 0 is a usage error, a bad PORT in an env
 // file is named without its value.
 func TestLocalMessages(t *testing.T) {
-	dir := localApp(t, map[string]string{
-		"Procfile": "web: touch started; exec sleep 60\nrelease: touch released\n",
-		"bad.env":  "A=1\nPORT=sk_live_port_value\n",
-	})
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -485,6 +481,10 @@ func TestLocalMessages(t *testing.T) {
 		{"local run bad PORT", []string{"local", "run", "-e", "bad.env", "true"}, 1, []string{"bad.env", "PORT"}, []string{"sk_live_port_value"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			dir := localApp(t, map[string]string{
+				"Procfile": "web: touch started\nrelease: touch released\n",
+				"bad.env":  "A=1\nPORT=sk_live_port_value\n",
+			})
 			stdout, stderr, code := run(t, dir, tc.args...)
 			noStackTrace(t, stderr)
 			if code != tc.code {
