@@ -103,11 +103,6 @@ func Generate(a *app.App, opts Options) (*Chart, error) {
 		header += "# This file holds config values (slipway chart --include-secrets): keep it out of version control.\n"
 	}
 	c.Files["values.yaml"] = append([]byte(header), body...)
-	for p, data := range c.Files {
-		if c.Files[p], err = mark(p, data); err != nil {
-			return nil, err
-		}
-	}
 	return c, nil
 }
 
