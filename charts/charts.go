@@ -4,8 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -354,28 +352,6 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-// Write writes the chart into dir (created if missing). Files Slipway did not generate are
-// left alone; generated ones are replaced.
-func (c *Chart) Write(dir string) error {
-	for _, p := range c.Paths() {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return fmt.Errorf("write chart: %w", err)
-		}
-		mode := os.FileMode(0o644)
-		if p == "values.yaml" && c.Values.Config.Create {
-			mode = 0o600
-		}
-		if err := os.WriteFile(full, c.Files[p], mode); err != nil {
-			return fmt.Errorf("write chart: %w", err)
-		}
-		if err := os.Chmod(full, mode); err != nil {
-			return fmt.Errorf("write chart: %w", err)
-		}
-	}
-	return nil
 }
 
 // Paths returns the chart's file paths, sorted.

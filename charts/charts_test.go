@@ -320,7 +320,7 @@ func TestSecretsStayOut(t *testing.T) {
 		t.Errorf("hook weights: Secret %v, release Job %v; the Secret must come first", sw, jw)
 	}
 	dirOut := t.TempDir()
-	if err := with.Write(dirOut); err != nil {
+	if _, err := with.Write(dirOut); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(filepath.Join(dirOut, "values.yaml"))
@@ -356,7 +356,7 @@ func TestHelmCLI(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ch := generate(t, sampleDir(t, tc.sample), tc.env, charts.Options{})
 			dir := filepath.Join(t.TempDir(), ch.Name)
-			if err := ch.Write(dir); err != nil {
+			if _, err := ch.Write(dir); err != nil {
 				t.Fatal(err)
 			}
 			helmCheck(t, helm, dir)

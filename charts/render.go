@@ -119,7 +119,7 @@ func (c *Chart) Lint() ([]string, error) {
 	}
 	defer os.RemoveAll(dir)
 	root := dir + "/" + c.Name
-	if err := c.Write(root); err != nil {
+	if _, err := c.Write(root); err != nil {
 		return nil, err
 	}
 	return Lint(root)

@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -12,6 +10,7 @@ import (
 
 	"github.com/slipwayhq/slipway/charts"
 	"github.com/slipwayhq/slipway/platform/app"
+	"github.com/slipwayhq/slipway/platform/safefile"
 )
 
 type chartOptions struct {
@@ -33,7 +32,17 @@ helm template and helm install accept.
 
 No config value is written unless --include-secrets is given: the chart refers to the
 Secret "<app>-config", which slipway deploy creates (or you do). With -e ENV the
-environment's overrides, domain and TLS settings from slipway.yaml apply.`,
+environment's overrides, domain and TLS settings from slipway.yaml apply.
+
+The first line of every file Slipway writes says so. Over a chart it wrote before, Slipway
+replaces those files, removes the ones it no longer generates, and keeps every other file,
+listing each on stderr ("kept templates/extra.yaml: not written by Slipway"). It refuses,
+changing nothing, a non-empty directory that holds no chart of its own, a file of a name
+it writes that it did not write, and a symlink where it would write a file or directory:
+it never writes through a symlink. -o DIR itself may be a symlink to a directory (you named
+it); below the app directory, the default .slipway/chart may contain none. Files are
+written to temporary names and renamed into place, so an interrupted run leaves the old
+files or the new ones; values.yaml with --include-secrets is created with mode 0600.`,
 		Example: `  slipway chart -o chart/            # write the chart
   slipway chart --template | less     # print the rendered manifests (like helm template)
   slipway chart -e production --include-secrets -o /tmp/prod   # self-contained, with values`,
@@ -41,7 +50,7 @@ environment's overrides, domain and TLS settings from slipway.yaml apply.`,
 		RunE: func(c *cobra.Command, _ []string) error { return runChart(g, o) },
 	}
 	f := c.Flags()
-	f.StringVarP(&o.out, "output", "o", "", "directory to write the chart into (default: .slipway/chart in the app directory)")
+	f.StringVarP(&o.out, "output", "o", "", "directory to write the chart into, relative to the app directory unless absolute; it may be a symlink to a directory (default: .slipway/chart in the app directory)")
 	f.BoolVar(&o.template, "template", false, "print the rendered manifests to stdout instead of writing the chart")
 	f.BoolVar(&o.includeSecrets, "include-secrets", false, "write the config values into the chart (values.yaml, mode 0600) and render the Secret")
 	f.StringVar(&o.tag, "tag", "", "image tag (default: latest)")
@@ -92,21 +101,41 @@ func runChart(g *globals, o *chartOptions) error {
 		_, err = fmt.Fprint(g.streams.Out, out)
 		return err
 	}
-	dir := o.out
-	if dir == "" {
-		dir = filepath.Join(g.dir, ".slipway", "chart")
-	}
-	if err := checkChartDir(dir); err != nil {
+	d, err := chartDir(g, o.out)
+	if err != nil {
 		return err
 	}
-	if err := ch.Write(dir); err != nil {
+	defer d.Close()
+	dir := d.Path(".")
+	res, err := ch.WriteTo(d)
+	var notChart *charts.NotChartError
+	if errors.As(err, &notChart) {
+		return fmt.Errorf("%w: choose another -o or remove it", err)
+	}
+	if err != nil {
 		return err
+	}
+	for _, p := range res.Kept {
+		fmt.Fprintf(g.streams.Err, "kept %s: not written by Slipway\n", p)
+	}
+	for _, p := range res.Removed {
+		fmt.Fprintf(g.streams.Err, "removed %s: an earlier Slipway wrote it and the chart no longer has it\n", p)
 	}
 	fmt.Fprintf(g.streams.Out, "wrote chart %s (%d files) to %s\n", ch.Name, len(ch.Files), dir)
 	if o.includeSecrets {
 		g.warn(filepath.Join(dir, "values.yaml") + " holds config values: keep it out of version control")
 	}
 	return nil
+}
+
+// chartDir opens the directory the chart goes into: -o as the user named it (a symlink to
+// a directory included), or .slipway/chart in the app directory, where a cloned repository
+// could hold a symlink to anywhere: no component below the app directory may be one.
+func chartDir(g *globals, out string) (*safefile.Dir, error) {
+	if out != "" {
+		return safefile.Create(g.path(out))
+	}
+	return safefile.CreateBelow(g.dir, filepath.Join(".slipway", "chart"))
 }
 
 // resolveChartConfig reads the config the chart would carry. Without --include-secrets the
@@ -146,24 +175,4 @@ func namespaceOf(a *app.App, env string) string {
 		return e.Namespace
 	}
 	return "default"
-}
-
-// checkChartDir refuses to write over a directory that is not a chart Slipway wrote.
-func checkChartDir(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("chart directory %s: %w", dir, err)
-	}
-	meta, err := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
-	if err != nil || !strings.Contains(string(meta), "slipway.dev/generator: slipway") {
-		return fmt.Errorf("%s is not empty and holds no chart Slipway wrote; choose another -o or remove it", dir)
-	}
-	// A chart Slipway wrote: templates are replaced as a whole, so none goes stale.
-	if err := os.RemoveAll(filepath.Join(dir, "templates")); err != nil {
-		return fmt.Errorf("replace chart in %s: %w", dir, err)
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipwayhq/slipway/platform/app"
+	"github.com/slipwayhq/slipway/platform/safefile"
 )
 
 type initOptions struct {
@@ -26,7 +27,10 @@ func newInitCmd(g *globals) *cobra.Command {
 		Long: `Read the Procfile, app.json, heroku.yml and .env files, say what was found, and
 write slipway.yaml with the app name, image repository, process settings and the
 staging and production environments. Every field of slipway.yaml is optional: edit it
-to add domains, health checks, sizes and autoscaling.`,
+to add domains, health checks, sizes and autoscaling.
+
+slipway.yaml is written to a temporary file and renamed into place; a slipway.yaml that
+is a symlink is refused, with or without --force: Slipway never writes through one.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runInit(g, o) },
 	}
@@ -37,8 +41,21 @@ to add domains, health checks, sizes and autoscaling.`,
 
 func runInit(g *globals, o *initOptions) error {
 	path := filepath.Join(g.dir, app.ManifestFile)
-	if _, err := os.Stat(path); err == nil && !o.force && !o.print {
-		return fmt.Errorf("%s already exists; use --force to overwrite it (or --print to see what init would write)", path)
+	var dir *safefile.Dir
+	if !o.print {
+		// Before anything is read: slipway.yaml must be a file init may replace, never a
+		// symlink (a cloned repository's could point anywhere).
+		var err error
+		if dir, err = safefile.Open(g.dir); err != nil {
+			return err
+		}
+		defer dir.Close()
+		if err := dir.Check(app.ManifestFile); err != nil {
+			return err
+		}
+		if _, err := dir.Lstat(app.ManifestFile); err == nil && !o.force {
+			return fmt.Errorf("%s already exists; use --force to overwrite it (or --print to see what init would write)", path)
+		}
 	}
 	a, err := app.Load(g.dir, app.Options{Name: g.app})
 	if err != nil {
@@ -56,8 +73,8 @@ func runInit(g *globals, o *initOptions) error {
 		return err
 	}
 	describe(g, a)
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := dir.WriteFile(app.ManifestFile, data, 0o644); err != nil {
+		return err
 	}
 	fmt.Fprintf(g.streams.Out, "wrote %s\n", path)
 	return nil

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -34,6 +35,18 @@ with stdin from /dev/null. Its environment is this shell's, then the env files o
          The base is -p, else PORT from the env files, else 5000.
   DYNO   the instance, e.g. web.1 (PS is set too, as foreman does).
 
+Formation (-m TYPE=N,…): as foreman, -m web=2 alone runs web only. *=N sets every type
+not named (quote it from the shell: -m '*=1,web=2'); all=N does the same unless the
+Procfile has a type named all, which all=N then counts (use *=N for the others). The
+release command runs once, before the others, and takes no count: --no-release skips it,
+'slipway local release' runs it alone.
+
+A process type named run: 'slipway local -- run' (after --, words are TYPEs), or
+'slipway local run' without a COMMAND when the Procfile has such a type; 'slipway local
+run COMMAND' runs a one-off command.
+
+Paths (-f, -e files) are relative to the app directory (-C) unless absolute.
+
 Output: "15:04:05 web.1 | line" on stdout, stdout and stderr of every process together,
 one colour per process on a terminal (not with --no-color or NO_COLOR). Lines are never
 split or mixed; a line longer than 1 MiB is cut into 1 MiB pieces.
@@ -49,21 +62,29 @@ exited first (128+N when signal N ended it), or 130/143/129 after SIGINT/SIGTERM
 type localFlags struct {
 	envFiles []string
 	port     int
+	cmd      *cobra.Command // whose flags these are: -p 0 given is not -p left out
 }
 
 func (f *localFlags) bind(c *cobra.Command) {
-	c.Flags().StringSliceVarP(&f.envFiles, "env", "e", nil, "env files to read, comma-separated or repeated; later files win (default: .env if it exists)")
-	c.Flags().IntVarP(&f.port, "port", "p", 0, "the base PORT (default: PORT from the env files, else 5000)")
+	f.cmd = c
+	c.Flags().StringSliceVarP(&f.envFiles, "env", "e", nil, "env files to read, comma-separated or repeated, relative to the app directory unless absolute; later files win (default: .env if it exists)")
+	c.Flags().IntVarP(&f.port, "port", "p", 0, "the base PORT, 1 to 65535 (default: PORT from the env files, else 5000)")
+}
+
+// localOptions are local's flags.
+type localOptions struct {
+	lf        localFlags
+	procFile  string
+	formation []string
+	timeout   string
+	noRelease bool
+	// runType is set by 'local run' without a COMMAND: start the Procfile's process type
+	// "run", if it has one.
+	runType bool
 }
 
 func newLocalCmd(g *globals) *cobra.Command {
-	var (
-		lf        localFlags
-		procFile  string
-		formation []string
-		timeout   string
-		noRelease bool
-	)
+	o := &localOptions{}
 	c := &cobra.Command{
 		Use:     "local [TYPE...]",
 		Aliases: []string{"start"},
@@ -71,53 +92,66 @@ func newLocalCmd(g *globals) *cobra.Command {
 		Long:    localHelp,
 		Example: `  slipway local                     # every type once, after the release command
   slipway local web worker -m web=2
-  slipway local -m all=1,clock=0 -e .env,.env.local
-  slipway local run rails console   # one command with the app's environment`,
-		RunE: func(c *cobra.Command, args []string) error {
-			t, err := parseTimeout(timeout)
-			if err != nil {
-				return usageError{err}
-			}
-			f, err := local.ParseFormation(formation)
-			if err != nil {
-				return usageError{err}
-			}
-			entries, release, err := g.localProcfile(procFile)
-			if err != nil {
-				return err
-			}
-			types, releaseNamed, err := local.Select(entries, release != "", args, f)
-			if err != nil {
-				return usageError{err}
-			}
-			if noRelease || (len(args) > 0 && !releaseNamed && len(types) == 0) {
-				release = ""
-			}
-			if len(types) == 0 && release == "" {
-				return usageError{errors.New("nothing to run: every process type has a count of 0")}
-			}
-			env, base, err := g.localEnv(lf)
-			if err != nil {
-				return err
-			}
-			r := &local.Runner{
-				Dir: g.dir, Env: env, BasePort: base, Release: release, Types: types, Timeout: t,
-				Out: g.streams.Out, Color: g.streams.OutTTY && !g.noColor && g.streams.Getenv("NO_COLOR") == "",
-			}
-			if top := base + topOffset(types); top > 65535 {
-				return usageError{fmt.Errorf("ports from %d reach %d, past 65535: choose a lower -p", base, top)}
-			}
-			trimMemory()
-			return runLocal(c.Context(), r)
-		},
+  slipway local -m '*=1,clock=0' -e .env,.env.local
+  slipway local run rails console   # one command with the app's environment
+  slipway local -- run              # the Procfile's process type named run`,
+		RunE: func(c *cobra.Command, args []string) error { return o.run(c, g, args) },
 	}
-	lf.bind(c)
-	c.Flags().StringVarP(&procFile, "procfile", "f", "", "the Procfile to run, relative to the app's directory (default: Procfile)")
-	c.Flags().StringArrayVarP(&formation, "formation", "m", nil, "instances per type: web=2,worker=1; all=N for the others; repeatable")
-	c.Flags().StringVarP(&timeout, "timeout", "t", local.DefaultTimeout.String(), "time between SIGTERM and SIGKILL when stopping (5s, 500ms, or seconds)")
-	c.Flags().BoolVar(&noRelease, "no-release", false, "skip the release command")
+	o.lf.bind(c)
+	c.Flags().StringVarP(&o.procFile, "procfile", "f", "", "the Procfile to run, relative to the app directory unless absolute (default: Procfile)")
+	c.Flags().StringArrayVarP(&o.formation, "formation", "m", nil, "instances per type: web=2,worker=1; *=N for the types not named (all=N too, unless a type is named all); repeatable")
+	c.Flags().StringVarP(&o.timeout, "timeout", "t", local.DefaultTimeout.String(), "time between SIGTERM and SIGKILL when stopping (5s, 500ms, or seconds)")
+	c.Flags().BoolVar(&o.noRelease, "no-release", false, "skip the release command")
 	c.AddCommand(newLocalRunCmd(g))
 	return c
+}
+
+// run starts the process types args names (every type when none).
+func (o *localOptions) run(c *cobra.Command, g *globals, args []string) error {
+	t, err := parseTimeout(o.timeout)
+	if err != nil {
+		return usageError{err}
+	}
+	f, err := local.ParseFormation(o.formation)
+	if err != nil {
+		return usageError{err}
+	}
+	entries, release, err := g.localProcfile(o.procFile)
+	if o.runType {
+		if err != nil || !slices.ContainsFunc(entries, func(e local.Entry) bool { return e.Name == "run" }) {
+			return usageError{fmt.Errorf("%s takes a COMMAND, got 0 arguments (without one it starts the Procfile's process type run, and there is none)", c.CommandPath())}
+		}
+		args = []string{"run"}
+	}
+	if err != nil {
+		return err
+	}
+	types, releaseNamed, err := local.Select(entries, release != "", args, f)
+	if errors.Is(err, local.ErrReleaseCount) {
+		return usageError{fmt.Errorf("%w; --no-release skips it, 'slipway local release' runs it alone", err)}
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	if o.noRelease || (len(args) > 0 && !releaseNamed && len(types) == 0) {
+		release = ""
+	}
+	if len(types) == 0 && release == "" {
+		return usageError{errors.New("nothing to run: every process type has a count of 0")}
+	}
+	env, base, err := g.localEnv(o.lf)
+	if err != nil {
+		return err
+	}
+	r := &local.Runner{
+		Dir: g.dir, Env: env, BasePort: base, Release: release, Types: types, Timeout: t,
+		Out: g.streams.Out, Color: g.streams.OutTTY && !g.noColor && g.streams.Getenv("NO_COLOR") == "",
+	}
+	if top := base + topOffset(types); top > 65535 {
+		return usageError{fmt.Errorf("ports from %d reach %d, past 65535: choose a lower -p", base, top)}
+	}
+	trimMemory()
+	return runLocal(c.Context(), r)
 }
 
 // runLocal runs r until it ends. The first SIGINT, SIGTERM or SIGHUP stops the processes
@@ -197,11 +231,17 @@ func newLocalRunCmd(g *globals) *cobra.Command {
 		Long: `Runs COMMAND with the environment 'slipway local' gives its processes (this shell's,
 then the env files, then PORT=base, DYNO=run.1), in the app's directory, attached to this
 terminal. COMMAND runs as given, without a shell: use sh -c '…' for shell syntax. Slipway
-exits with its exit code (128+N when signal N ended it, 127 when it cannot be found).`,
+exits with its exit code (128+N when signal N ended it, 127 when it cannot be found).
+
+Without a COMMAND, when the Procfile has a process type named run, it starts that type
+as 'slipway local -- run' does (which also takes local's other flags).`,
 		Example: `  slipway local run ./bin/sample migrate
   slipway local run -e .env.test sh -c 'echo $DATABASE_URL'`,
-		Args: argsBetween(1, -1, "a COMMAND"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				o := &localOptions{lf: lf, timeout: local.DefaultTimeout.String(), runType: true}
+				return o.run(c, g, nil)
+			}
 			env, base, err := g.localEnv(lf)
 			if err != nil {
 				return err
@@ -261,7 +301,7 @@ func runOneOff(cmd *exec.Cmd, stdin any) error {
 func (g *globals) localProcfile(file string) ([]local.Entry, string, error) {
 	path := filepath.Join(g.dir, app.ProcfileFile)
 	if file != "" {
-		path = filepath.Join(g.dir, file)
+		path = g.path(file)
 	}
 	pf, err := procfile.ParseFile(path)
 	if errors.Is(err, fs.ErrNotExist) && file == "" {
@@ -283,7 +323,7 @@ func (g *globals) localProcfile(file string) ([]local.Entry, string, error) {
 		return entries, release, nil
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", fmt.Errorf("%s: no such file (-f names a Procfile relative to the app's directory, %s)", path, g.dir)
+		return nil, "", fmt.Errorf("%s: no such file (-f names a Procfile, relative to the app's directory %s unless absolute)", path, g.dir)
 	}
 	if err != nil {
 		return nil, "", err
@@ -317,7 +357,7 @@ func (g *globals) localEnv(lf localFlags) ([]string, int, error) {
 	vars := map[string]string{}
 	portFrom := ""
 	for _, f := range files {
-		ef, err := app.ReadEnvFile(filepath.Join(g.dir, f), filepath.Join(g.dir, f))
+		ef, err := app.ReadEnvFile(g.path(f), g.path(f))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -330,7 +370,7 @@ func (g *globals) localEnv(lf localFlags) ([]string, int, error) {
 	}
 	base := local.DefaultBasePort
 	switch {
-	case lf.port != 0:
+	case lf.cmd != nil && lf.cmd.Flags().Changed("port"):
 		if lf.port < 1 || lf.port > 65535 {
 			return nil, 0, usageError{fmt.Errorf("--port %d: a port is 1 to 65535", lf.port)}
 		}
@@ -338,7 +378,8 @@ func (g *globals) localEnv(lf localFlags) ([]string, int, error) {
 	case portFrom != "":
 		p, err := strconv.Atoi(vars["PORT"])
 		if err != nil || p < 1 || p > 65535 {
-			return nil, 0, fmt.Errorf("%s: PORT=%q is not a port number (1 to 65535)", portFrom, vars["PORT"])
+			// The value is not quoted: an env file's values may be secrets.
+			return nil, 0, fmt.Errorf("%s: PORT is not a port number (1 to 65535)", portFrom)
 		}
 		base = p
 	}

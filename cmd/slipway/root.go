@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -59,6 +60,16 @@ func (g *globals) warn(msg string) {
 	fmt.Fprintln(g.streams.Err, prefix, msg)
 }
 
+// path resolves the value of a flag naming a file or directory: an absolute path is taken
+// as it is, a relative one is relative to the app's directory (-C), as with git -C and
+// make -C. "~" is not expanded: the shell does that before Slipway sees the argument.
+func (g *globals) path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(g.dir, p)
+}
+
 // usageError marks errors in the command line itself (exit 2); Main adds where to read
 // the usage.
 type usageError struct{ err error }
@@ -87,10 +98,10 @@ Exit codes: 0 success, 1 the command failed, 2 the command line was wrong; 'loca
 		return usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.dir, "dir", "C", ".", "the app's directory")
+	pf.StringVarP(&g.dir, "dir", "C", ".", "the app's directory; run as if started there: other flags' relative paths (-f, -e files, -o, --kubeconfig, --state-dir) are relative to it, absolute ones are taken as they are")
 	pf.StringVarP(&g.app, "app", "a", "", "the app name (default: slipway.yaml's name, app.json's, or the directory's)")
 	pf.StringVarP(&g.env, "env", "e", "", "the environment: staging, production, … (cluster commands default to staging)")
-	pf.StringVar(&g.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	pf.StringVar(&g.kubeconfig, "kubeconfig", "", "path to the kubeconfig file, relative to the app directory unless absolute (default: $KUBECONFIG or ~/.kube/config)")
 	pf.StringVar(&g.context, "context", "", "the kubeconfig context (default: the environment's, else the current one)")
 	pf.BoolVar(&g.noColor, "no-color", false, "no colour in output (also NO_COLOR=1)")
 
@@ -99,7 +110,34 @@ Exit codes: 0 success, 1 the command failed, 2 the command line was wrong; 'loca
 		newScaleCmd(g), newPsCmd(g), newAutoscaleCmd(g), newConfigCmd(g), newAppsCmd(g),
 		colonAlias(g, "config:set", newConfigSetCmd), colonAlias(g, "config:get", newConfigGetCmd),
 		colonAlias(g, "config:unset", newConfigUnsetCmd), newLocalCmd(g), colonAlias(g, "local:run", newLocalRunCmd))
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		g.kubeconfig = g.path(g.kubeconfig)
+		return nil
+	}
+	strictCompletion(root)
 	return root
+}
+
+// completionShells are the shells cobra writes completion scripts for.
+var completionShells = []string{"bash", "zsh", "fish", "powershell"}
+
+// strictCompletion makes `completion` without a supported shell a usage error; cobra's
+// own prints its help and exits 0 for any word it does not know.
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(c *cobra.Command, args []string) error {
+			supported := strings.Join(completionShells, ", ")
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("%s needs a shell: %s", c.CommandPath(), supported)}
+			}
+			return usageError{fmt.Errorf("%s %s: unsupported shell; Slipway completes %s", c.CommandPath(), args[0], supported)}
+		}
+	}
 }
 
 // Main runs slipway with args and returns the exit code.

@@ -53,7 +53,7 @@ kwok.x-k8s.io/node=fake:NoSchedule so that workloads land on the real node.`,
 			return usageError{errors.New("slipway sandbox needs a command: up, down, env or status")}
 		},
 	}
-	c.PersistentFlags().StringVar(&o.dir, "state-dir", "", "the sandbox's state directory (default: <cache>/sandbox/state)")
+	c.PersistentFlags().StringVar(&o.dir, "state-dir", "", "the sandbox's state directory, relative to the app directory (-C) unless absolute (default: <cache>/sandbox/state)")
 
 	up := &cobra.Command{
 		Use:   "up",
@@ -92,7 +92,7 @@ func sandboxFor(g *globals, o *sandboxOptions) (*sandbox.Sandbox, *sandbox.Build
 	if err != nil {
 		return nil, nil, err
 	}
-	dir := o.dir
+	dir := g.path(o.dir)
 	if dir == "" {
 		dir = filepath.Join(cache, "sandbox", "state")
 	}

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,8 +13,15 @@ type Entry struct {
 	Command string
 }
 
-// ParseFormation reads `-m` values: comma-separated TYPE=N, where `all=N` sets every type
-// not named. Later settings of a type win.
+// Others is the formation key for every type not named: `*=N`. `all=N` means the same
+// unless the Procfile has a type named all (see Select).
+const Others = "*"
+
+// ErrReleaseCount is the error for a count given to the release command, which runs once.
+var ErrReleaseCount = errors.New("the release command runs once, before the other types, and takes no count")
+
+// ParseFormation reads `-m` values: comma-separated TYPE=N, where `*=N` (or `all=N`) sets
+// every type not named. Later settings of a type win.
 func ParseFormation(specs []string) (map[string]int, error) {
 	f := map[string]int{}
 	for _, spec := range specs {
@@ -24,7 +32,7 @@ func ParseFormation(specs []string) (map[string]int, error) {
 			}
 			name, num, ok := strings.Cut(part, "=")
 			if !ok || name == "" {
-				return nil, fmt.Errorf("formation %q: want TYPE=N, e.g. web=2,worker=1 or all=1", part)
+				return nil, fmt.Errorf("formation %q: want TYPE=N, e.g. web=2,worker=1 or *=1", part)
 			}
 			n, err := strconv.Atoi(num)
 			if err != nil || n < 0 || n > 100 {
@@ -38,10 +46,11 @@ func ParseFormation(specs []string) (map[string]int, error) {
 
 // Select decides what runs: the types named in only (every type when only is empty), each
 // with the count formation gives it, in Procfile order. A type formation leaves out gets
-// all=N if given, else 0 when formation names types and only is empty (foreman's rule:
-// `-m web=2` runs web alone), else 1. It
-// reports whether the release phase was named; naming only "release" runs it alone. An
-// unknown type, in only or in formation, is an error listing the known ones.
+// *=N if given (or all=N, when no type is named all: then all=N is that type's count),
+// else 0 when formation names types and only is empty (foreman's rule: `-m web=2` runs
+// web alone), else 1. It reports whether the release phase was named; naming only
+// "release" runs it alone. An unknown type, in only or in formation, is an error listing
+// the known ones; a count for the release command is ErrReleaseCount.
 func Select(entries []Entry, hasRelease bool, only []string, formation map[string]int) (types []Type, releaseNamed bool, err error) {
 	known := map[string]int{}
 	var names []string
@@ -56,10 +65,23 @@ func Select(entries []Entry, hasRelease bool, only []string, formation map[strin
 		}
 		return fmt.Errorf("%s %q: the Procfile has no such process type (it has %s)", what, name, list)
 	}
-	for name := range formation {
-		if _, ok := known[name]; !ok && name != "all" {
+	_, allIsType := known["all"]
+	for name, n := range formation {
+		_, ok := known[name]
+		switch {
+		case ok || name == Others || (name == "all" && !allIsType):
+		case name == "release" && hasRelease:
+			return nil, false, fmt.Errorf("formation %q: %w", fmt.Sprintf("release=%d", n), ErrReleaseCount)
+		default:
 			return nil, false, unknown("formation", name)
 		}
+	}
+	others, hasOthers := formation[Others]
+	if n, ok := formation["all"]; ok && !allIsType {
+		if hasOthers && n != others {
+			return nil, false, fmt.Errorf("formation: all=%d and *=%d both count the types not named", n, others)
+		}
+		others, hasOthers = n, true
 	}
 	want := map[string]bool{}
 	for _, name := range only {
@@ -72,11 +94,11 @@ func Select(entries []Entry, hasRelease bool, only []string, formation map[strin
 		}
 		want[name] = true
 	}
-	// As foreman: `-m web=2` alone runs web only, `-m all=1,web=2` everything. Types named as
+	// As foreman: `-m web=2` alone runs web only, `-m *=1,web=2` everything. Types named as
 	// arguments run once unless -m says otherwise.
 	def := 1
-	if n, ok := formation["all"]; ok {
-		def = n
+	if hasOthers {
+		def = others
 	} else if len(formation) > 0 && len(only) == 0 {
 		def = 0
 	}

@@ -29,6 +29,8 @@ func TestSelect(t *testing.T) {
 		{[]string{"clock", "web"}, []string{"web=3"}, "web@0=3 clock@2=1", false},
 		{[]string{"release"}, nil, "", true},
 		{[]string{"release", "worker"}, nil, "worker@1=1", true},
+		{nil, []string{"*=2,web=1"}, "web@0=1 worker@1=2 clock@2=2", false},
+		{nil, []string{"all=1", "*=1"}, "web@0=1 worker@1=1 clock@2=1", false},
 	} {
 		f, err := ParseFormation(tc.formation)
 		if err != nil {
@@ -44,6 +46,38 @@ func TestSelect(t *testing.T) {
 	}
 }
 
+// TestSelectTypesNamedAllAndRun: a type named all is counted by all=N, *=N counts the
+// others; run is a type like any other.
+func TestSelectTypesNamedAllAndRun(t *testing.T) {
+	entries := []Entry{{"web", "w"}, {"all", "a"}, {"run", "r"}}
+	for _, tc := range []struct {
+		only      []string
+		formation string
+		want      []string
+	}{
+		{nil, "all=2", []string{"all=2"}},
+		{nil, "all=1,*=3", []string{"web=3", "all=1", "run=3"}},
+		{nil, "*=1,web=0", []string{"all=1", "run=1"}},
+		{[]string{"run"}, "", []string{"run=1"}},
+	} {
+		f, err := ParseFormation([]string{tc.formation})
+		if err != nil {
+			t.Fatal(err)
+		}
+		types, _, err := Select(entries, false, tc.only, f)
+		if err != nil {
+			t.Fatalf("%v -m %s: %v", tc.only, tc.formation, err)
+		}
+		var got []string
+		for _, ty := range types {
+			got = append(got, ty.Name+"="+string(rune('0'+ty.Count)))
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%v -m %s: got %v, want %v", tc.only, tc.formation, got, tc.want)
+		}
+	}
+}
+
 func TestSelectErrors(t *testing.T) {
 	entries := []Entry{{"web", "w"}}
 	for _, tc := range []struct {
@@ -55,6 +89,8 @@ func TestSelectErrors(t *testing.T) {
 		{[]string{"wrk"}, nil, false, `process type "wrk": the Procfile has no such process type (it has web)`},
 		{[]string{"release"}, nil, false, `process type "release": the Procfile has no such process type (it has web)`},
 		{nil, []string{"api=1"}, true, `formation "api": the Procfile has no such process type (it has web, release)`},
+		{nil, []string{"release=2"}, true, `formation "release=2": the release command runs once, before the other types, and takes no count`},
+		{nil, []string{"all=1,*=2"}, false, `formation: all=1 and *=2 both count the types not named`},
 	} {
 		f, err := ParseFormation(tc.formation)
 		if err != nil {
