@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -111,13 +112,15 @@ func Load(dir string, opts Options) (*App, error) {
 	return a, nil
 }
 
-func readFileIfExists(dir, name string) ([]byte, bool, error) {
-	data, err := os.ReadFile(filepath.Join(dir, name))
+// readFileIfExists reads the app's file name (see ReadAppFile); ok is false when it does
+// not exist.
+func readFileIfExists(dir, name string) (data []byte, ok bool, err error) {
+	data, err = ReadAppFile(dir, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("read %s: %w", name, err)
+		return nil, false, err
 	}
 	return data, true, nil
 }
@@ -180,43 +183,50 @@ func Slug(s string) string {
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 func loadName(a *App, override string, man *Manifest, aj *AppJSON, dir string) error {
+	var where string
 	switch {
 	case override != "":
 		a.Name = override
 	case man.Name != "":
-		a.Name = man.Name
+		a.Name, where = man.Name, ManifestFile+": name"
 	case aj.Name != "":
-		a.Name = Slug(aj.Name)
+		a.Name, where = Slug(aj.Name), AppJSONFile+": name"
+		if a.Name == "" {
+			return &FileError{File: AppJSONFile, Msg: fmt.Sprintf("name: %q has no letter or digit of a-z, 0-9 to make an app name of (Kubernetes names use lowercase letters, digits and '-')", aj.Name),
+				Hint: "set name: in " + ManifestFile}
+		}
 	default:
 		abs, err := filepath.Abs(dir)
 		if err != nil {
 			return fmt.Errorf("load app: %w", err)
 		}
-		a.Name = Slug(filepath.Base(abs))
+		base := filepath.Base(abs)
+		a.Name, where = Slug(base), "the directory name"
+		if a.Name == "" {
+			return fmt.Errorf("the directory name %q has no letter or digit of a-z, 0-9 to make an app name of (Kubernetes names use lowercase letters, digits and '-'); set name: in %s", base, ManifestFile)
+		}
 	}
 	if !dnsLabel.MatchString(a.Name) || len(a.Name) > MaxNameLength {
-		where := "the directory name"
-		switch {
-		case override != "":
-			where = "--app"
-		case man.Name != "":
-			where = ManifestFile + ": name"
-		case aj.Name != "":
-			where = AppJSONFile + ": name"
+		if where != "" {
+			where += ": "
 		}
-		return fmt.Errorf("%s: app name %q is not usable in Kubernetes: use lowercase letters, digits and '-', at most %d characters; set name: in %s", where, a.Name, MaxNameLength, ManifestFile)
+		return fmt.Errorf("%sapp name %q is not usable in Kubernetes: use lowercase letters, digits and '-', at most %d characters, starting and ending with a letter or digit; set name: in %s", where, a.Name, MaxNameLength, ManifestFile)
 	}
 	return nil
 }
 
 func loadProcesses(a *App, dir string, hy *HerokuYML) error {
-	pf, err := procfile.ParseFile(filepath.Join(dir, ProcfileFile))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		pf = nil
-	case err != nil:
-		return relocate(err, filepath.Join(dir, ProcfileFile), ProcfileFile)
-	default:
+	data, found, err := readFileIfExists(dir, ProcfileFile)
+	if err != nil {
+		return err
+	}
+	var pf *procfile.Procfile
+	if found {
+		if pf, err = procfile.Parse(bytes.NewReader(data), ProcfileFile); err != nil {
+			return err
+		}
+	}
+	if pf != nil {
 		a.Sources = append(a.Sources, ProcfileFile)
 		for _, w := range pf.Warnings {
 			a.Warnings = append(a.Warnings, Warning{File: ProcfileFile, Line: w.Line, Message: w.Message})
@@ -273,19 +283,6 @@ func loadProcesses(a *App, dir string, hy *HerokuYML) error {
 		return &FileError{File: ProcfileFile, Msg: msg, Hint: "add a line such as `web: bundle exec puma -p $PORT`"}
 	}
 	return nil
-}
-
-// relocate rewrites a parse error that names a full path to name the file as the user knows it.
-func relocate(err error, full, short string) error {
-	var pe *procfile.Error
-	if errors.As(err, &pe) {
-		c := *pe
-		if c.File == full {
-			c.File = short
-		}
-		return &c
-	}
-	return fmt.Errorf("read %s: %w", short, err)
 }
 
 func npmStart(dir string) (string, bool) {
@@ -583,11 +580,7 @@ var DefaultEnvironments = []string{"staging", "production"}
 func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 	if len(man.Environments) == 0 {
 		for _, n := range DefaultEnvironments {
-			ns := a.Name + "-" + n
-			if len(ns) > 63 {
-				return fmt.Errorf("environment %s: namespace %q is %d characters, over Kubernetes' 63: shorten the app name (name: in %s) or set environments.%s.namespace", n, ns, len(ns), ManifestFile, n)
-			}
-			a.Environments[n] = Environment{Name: n, Namespace: ns, EnvFile: ".env." + n}
+			a.Environments[n] = Environment{Name: n, Namespace: DefaultNamespace(a.Name, n), EnvFile: ".env." + n}
 		}
 		return nil
 	}
@@ -602,9 +595,12 @@ func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 		env := Environment{Name: n, Namespace: e.Namespace, Context: e.Context, Domain: e.Domain, IngressClass: e.IngressClass,
 			Websocket: e.Websocket, EnvFile: e.EnvFile, Processes: e.Processes}
 		if env.Namespace == "" {
-			env.Namespace = a.Name + "-" + n
+			env.Namespace = DefaultNamespace(a.Name, n)
 		}
 		if !dnsLabel.MatchString(env.Namespace) || len(env.Namespace) > 63 {
+			if e.Namespace == "" {
+				return &FileError{File: ManifestFile, Line: nodeLine(root, "environments", n), Msg: fmt.Sprintf("environments.%s: the name is too long to make a namespace of; set environments.%s.namespace", n, n)}
+			}
 			return fail("namespace", "%q is not a valid namespace name", env.Namespace)
 		}
 		if env.EnvFile == "" {
@@ -634,6 +630,21 @@ func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 		a.Environments[n] = env
 	}
 	return nil
+}
+
+// DefaultNamespace is the namespace of environment env of app when slipway.yaml names none:
+// "<app>-<env>". When that is over Kubernetes' 63 characters (a long app name, a long
+// environment name), the app's part is shortened and a hash of the whole app name keeps it
+// apart from other apps: "<app prefix>-<6 hex>-<env>".
+func DefaultNamespace(app, env string) string {
+	ns := app + "-" + env
+	if len(ns) <= 63 {
+		return ns
+	}
+	sum := sha256.Sum256([]byte(app))
+	suffix := "-" + hex.EncodeToString(sum[:3]) + "-" + env
+	keep := max(63-len(suffix), 1)
+	return strings.TrimRight(app[:min(keep, len(app))], "-") + suffix
 }
 
 // manifestImage checks an image section of slipway.yaml (at path) and returns it as an Image.
