@@ -231,6 +231,7 @@ func envErrorLine(data []byte) int {
 	}
 	return good + 1
 }
+
 // lineOfKey finds the line that sets key: the first statement `[export] key = …` (or
 // `key: …`). The key "" comes from a line starting with '=' or from a last statement
 // without one (`export PATH`): the last statement is reported then.
@@ -257,4 +258,3 @@ func lineOfKey(data []byte, key string) int {
 	}
 	return 0
 }
-

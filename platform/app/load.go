@@ -555,7 +555,13 @@ func loadImageAndBuild(a *App, man *Manifest, root *yaml.Node, hy *HerokuYML) er
 	for k, v := range hy.BuildArgs {
 		a.Build.Args[k] = v
 	}
+	if a.Build.Dockerfile != "" && !localPath(a.Build.Dockerfile) {
+		return &FileError{File: HerokuYMLFile, Line: hy.DockerfileLine, Msg: fmt.Sprintf("build.docker: %q is not a path inside the app directory: the Dockerfile is part of the build context", a.Build.Dockerfile)}
+	}
 	if man.Build.Dockerfile != "" {
+		if !localPath(man.Build.Dockerfile) {
+			return &FileError{File: ManifestFile, Line: nodeLine(root, "build", "dockerfile"), Msg: fmt.Sprintf("build.dockerfile: %q is not a path inside the app directory: the Dockerfile is part of the build context", man.Build.Dockerfile)}
+		}
 		a.Build.Dockerfile = man.Build.Dockerfile
 	}
 	for k, v := range man.Build.Args {
@@ -605,6 +611,8 @@ func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 		}
 		if env.EnvFile == "" {
 			env.EnvFile = ".env." + n
+		} else if !localPath(env.EnvFile) {
+			return fail("envFile", "%q is not a path inside the app directory: an app's env files live in its repository (relative, without ..)", env.EnvFile)
 		}
 		if env.Domain != "" && !dnsSubdomain(strings.TrimPrefix(env.Domain, "*.")) {
 			return fail("domain", "%q is not a host name", env.Domain)
@@ -631,6 +639,10 @@ func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 	}
 	return nil
 }
+
+// localPath reports whether p, from one of the app's files, names a path inside the app
+// directory: relative, without "..".
+func localPath(p string) bool { return filepath.IsLocal(filepath.FromSlash(p)) }
 
 // DefaultNamespace is the namespace of environment env of app when slipway.yaml names none:
 // "<app>-<env>". When that is over Kubernetes' 63 characters (a long app name, a long
