@@ -77,21 +77,23 @@ func readRegular(f *os.File, display string, pipes bool) ([]byte, error) {
 		return nil, err
 	}
 	if st.Mode().IsRegular() && st.Size() > MaxInputSize {
-		return nil, tooLarge(display, st.Size())
+		return nil, tooLarge(display, st.Size(), true)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxInputSize+1))
 	if err != nil {
 		return nil, &FileError{File: display, Msg: errText(err)}
 	}
 	if len(data) > MaxInputSize {
-		return nil, tooLarge(display, int64(len(data)))
+		return nil, tooLarge(display, int64(len(data)), false)
 	}
 	return data, nil
 }
 
-func tooLarge(display string, size int64) error {
+// tooLarge says file is over MaxInputSize: size bytes, or more than the limit when the
+// size is not known (a pipe).
+func tooLarge(display string, size int64, known bool) error {
 	what := fmt.Sprintf("%d bytes", size)
-	if size > MaxInputSize {
+	if !known {
 		what = fmt.Sprintf("more than %d bytes", MaxInputSize)
 	}
 	return &FileError{File: display, Msg: fmt.Sprintf("is %s; Slipway reads input files of at most 1 MiB", what),
@@ -128,7 +130,10 @@ func openError(dir, name string, err error) error {
 	link, target, found := firstLink(dir, name)
 	switch {
 	case found && errors.Is(err, fs.ErrNotExist):
-		return &FileError{File: name, Msg: fmt.Sprintf("%s is a symbolic link to %s, which does not exist", link, target)}
+		if link != name {
+			return &FileError{File: name, Msg: fmt.Sprintf("is reached through %s, a symbolic link to %s, which does not exist", link, target)}
+		}
+		return &FileError{File: name, Msg: fmt.Sprintf("is a symbolic link to %s, which does not exist", target)}
 	case errors.Is(err, fs.ErrNotExist):
 		return err
 	case found && (filepath.IsAbs(target) || escapes(dir, name)):
@@ -136,8 +141,12 @@ func openError(dir, name string, err error) error {
 		if link != name {
 			what = fmt.Sprintf("is reached through %s, a symbolic link to %s", link, target)
 		}
-		return &FileError{File: name, Msg: what + ", outside the app directory or absolute: Slipway reads an app's files only from inside its directory",
-			Hint: "make it a regular file, or a relative link to a file inside the app directory"}
+		if escapes(dir, name) {
+			return &FileError{File: name, Msg: what + ", outside the app directory: Slipway reads an app's files only from inside it",
+				Hint: "make it a regular file, or a relative link to a file inside the app directory"}
+		}
+		return &FileError{File: name, Msg: what + ", an absolute link: Slipway follows only relative links that stay inside the app directory",
+			Hint: "make it a relative link"}
 	}
 	return &FileError{File: name, Msg: errText(err)}
 }

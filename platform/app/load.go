@@ -35,6 +35,9 @@ type Options struct {
 	Environment string
 	// Name overrides the app name.
 	Name string
+	// IgnoreManifest loads the app as if it had no slipway.yaml (to write a new one over
+	// one that does not parse).
+	IgnoreManifest bool
 }
 
 // ProcfileFile is the Procfile's name.
@@ -52,9 +55,11 @@ func Load(dir string, opts Options) (*App, error) {
 	}
 	a := &App{Dir: dir, Vars: map[string]Var{}, Environments: map[string]Environment{}, Build: Build{Args: map[string]string{}}}
 
-	man, manRoot, err := readManifest(a, dir)
-	if err != nil {
-		return nil, err
+	man, manRoot := &Manifest{}, (*yaml.Node)(nil)
+	if !opts.IgnoreManifest {
+		if man, manRoot, err = readManifest(a, dir); err != nil {
+			return nil, err
+		}
 	}
 	aj, err := readAppJSON(a, dir)
 	if err != nil {
