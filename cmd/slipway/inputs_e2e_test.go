@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -216,21 +218,26 @@ func TestFirstSignalEndsReading(t *testing.T) {
 	}
 }
 
-// runFor is run with a deadline: a command that hangs fails the test instead of the suite.
+// runFor is run with a deadline: a command that hangs is killed and fails the test.
 func runFor(t *testing.T, limit time.Duration, dir string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		stdout, stderr, code = run(t, dir, args...)
-	}()
-	select {
-	case <-done:
-		return stdout, stderr, code
-	case <-time.After(limit):
-		t.Fatalf("slipway %s still runs after %v", strings.Join(args, " "), limit)
-		return "", "", -1
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, e2e.Slipway(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("slipway %s still ran after %v (killed)", strings.Join(args, " "), limit)
 	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run slipway %v: %v", args, err)
+	}
+	return o.String(), e.String(), code
 }
 
 // TestInitForceReplacesBrokenManifest: init --force writes a new slipway.yaml over one that
