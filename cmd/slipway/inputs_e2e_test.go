@@ -322,3 +322,27 @@ func TestAppNamesAndMessages(t *testing.T) {
 		}
 	})
 }
+
+// TestInputsMustBeText: bytes that are not UTF-8 are refused with file:line, never passed
+// on changed (JSON decoding would turn them into U+FFFD in a config value).
+func TestInputsMustBeText(t *testing.T) {
+	for _, tc := range []struct{ file, body, want string }{
+		{"app.json", "{\n  \"env\": {\"GREETING\": \"gr\xfc\xdfe\"}\n}\n", "app.json:2: invalid UTF-8 at column 26"},
+		{"heroku.yml", "setup:\n  config:\n    GREETING: gr\xfc\xdfe\n", "heroku.yml:3: invalid UTF-8 at column 17"},
+		{"slipway.yaml", "build:\n  args:\n    GREETING: gr\xfc\xdfe\n", "slipway.yaml:3: invalid UTF-8 at column 17"},
+		{".env", "GREETING=gr\xfc\xdfe\n", ".env:1: GREETING: invalid UTF-8 at column 12"},
+		{"Procfile", "web: echo gr\xfc\xdfe\n", "Procfile:1: invalid UTF-8"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			dir := writeApp(t, map[string]string{"Procfile": "web: sleep 60\n", tc.file: tc.body})
+			out := filepath.Join(dir, "out")
+			_, stderr, code := run(t, dir, "chart", "--include-secrets", "-o", out)
+			if code != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want 1 and %q; stderr:\n%s", code, tc.want, stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("a chart was written")
+			}
+		})
+	}
+}

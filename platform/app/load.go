@@ -117,8 +117,9 @@ func Load(dir string, opts Options) (*App, error) {
 	return a, nil
 }
 
-// readFileIfExists reads the app's file name (see ReadAppFile); ok is false when it does
-// not exist.
+// readFileIfExists reads the app's text file name (see ReadAppFile); ok is false when it
+// does not exist. Text that is not UTF-8 is refused here, with its line and column: a
+// JSON decoder would silently replace it with U+FFFD.
 func readFileIfExists(dir, name string) (data []byte, ok bool, err error) {
 	data, err = ReadAppFile(dir, name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -126,6 +127,11 @@ func readFileIfExists(dir, name string) (data []byte, ok bool, err error) {
 	}
 	if err != nil {
 		return nil, false, err
+	}
+	if i := invalidUTF8(data); i >= 0 {
+		line, col := runeLineCol(data, i)
+		return nil, false, &FileError{File: name, Line: line, Msg: fmt.Sprintf("invalid UTF-8 at column %d: this is not a text file Slipway can read", col),
+			Hint: "save the file as UTF-8"}
 	}
 	return data, true, nil
 }
@@ -221,8 +227,10 @@ func loadName(a *App, override string, man *Manifest, aj *AppJSON, dir string) e
 }
 
 func loadProcesses(a *App, dir string, hy *HerokuYML) error {
-	data, found, err := readFileIfExists(dir, ProcfileFile)
-	if err != nil {
+	// The Procfile parser checks the text itself (UTF-16, NUL, invalid UTF-8, line by line).
+	data, err := ReadAppFile(dir, ProcfileFile)
+	found := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	var pf *procfile.Procfile
