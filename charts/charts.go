@@ -144,10 +144,10 @@ func BuildValues(a *app.App, opts Options) (*Values, []app.Warning, error) {
 		}
 	}
 	for _, p := range a.Processes {
-		script, ok := procfile.ExecCommand(p.Command)
-		if !ok {
+		script, _ := procfile.ExecCommand(p.Command)
+		if why := procfile.NoExecReason(p.Command); why != "" {
 			warnings = append(warnings, app.Warning{File: p.Source, Message: fmt.Sprintf(
-				"process %s is a compound shell command: /bin/sh stays PID 1 and SIGTERM does not reach the app, so pods take the full grace period (%d s) to stop; start its last step with exec", p.Name, p.GracePeriod)})
+				"process %s's command %s: /bin/sh stays PID 1 and SIGTERM does not reach the app, so pods take the full grace period (%d s) to stop; start its last step with exec", p.Name, why, p.GracePeriod)})
 		}
 		pv := ProcessValues{
 			Name:                          p.Name,

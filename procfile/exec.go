@@ -1,6 +1,9 @@
 package procfile
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // ExecCommand returns the string to hand to `/bin/sh -c` so that the process becomes PID 1's
 // replacement and receives signals: "exec " is inserted when cmd is a simple command
@@ -29,30 +32,50 @@ import "strings"
 // programs. A trailing ` # comment` is a shell comment and is ignored. The compound check
 // comes first: `exec a; b` is returned unchanged with ok=false, like any other compound command.
 func ExecCommand(cmd string) (script string, ok bool) {
+	script, ok, _ = analyse(cmd)
+	return script, ok
+}
+
+// NoExecReason says why the shell running cmd stays PID 1 while the program it starts does
+// not receive SIGTERM, or "" when that is not so: cmd is exec'd (see ExecCommand), or it is
+// a shell built-in (`echo hi`) or only assignments, which the shell itself carries out, so
+// there is no other program to signal. The reason completes "the command …".
+func NoExecReason(cmd string) string {
+	_, _, why := analyse(cmd)
+	return why
+}
+
+// analyse is ExecCommand, with the reason when cmd cannot be exec'd and a program other than
+// the shell would miss the signals.
+func analyse(cmd string) (script string, ok bool, why string) {
 	words, ok := lexSimple(cmd)
 	if !ok {
-		return cmd, false
+		return cmd, false, "is a compound shell command (a list, pipeline, subshell or substitution) or uses shell syntax Slipway does not analyse"
 	}
 	k := 0
 	for k < len(words) && isAssignment(cmd[words[k].start:words[k].end]) {
 		if words[k].redirect {
-			return cmd, false
+			return cmd, false, "has a redirection among its leading assignments"
 		}
 		k++
 	}
 	if k == len(words) {
-		return cmd, false // nothing to exec: empty, only assignments, or only a comment
+		return cmd, false, "" // nothing to exec: empty, only assignments, or only a comment
 	}
 	w := words[k]
 	raw := cmd[w.start:w.end]
 	bare := strings.NewReplacer(`"`, "", `'`, "", `\`, "").Replace(raw) // quote removal, roughly
-	if bare == "exec" {
-		return cmd, true
+	switch {
+	case bare == "exec":
+		return cmd, true, ""
+	case w.redirect:
+		return cmd, false, "starts with a redirection"
+	case shellKeywords[raw]:
+		return cmd, false, fmt.Sprintf("is a compound shell command (it starts with %q)", raw)
+	case shellBuiltins[bare]:
+		return cmd, false, "" // the shell runs it itself: there is no other program
 	}
-	if w.redirect || shellKeywords[raw] || shellBuiltins[bare] {
-		return cmd, false
-	}
-	return cmd[:w.start] + "exec " + cmd[w.start:], true
+	return cmd[:w.start] + "exec " + cmd[w.start:], true, ""
 }
 
 // word is one blank-separated shell word, cmd[start:end].

@@ -167,3 +167,24 @@ func TestExecCommandRunsInShell(t *testing.T) {
 		})
 	}
 }
+
+// TestNoExecReason: a warning about signals is due only when another program than the
+// shell would miss them, and it says why in the command's own terms.
+func TestNoExecReason(t *testing.T) {
+	for _, tc := range []struct{ cmd, want string }{
+		{"node server.js", ""},
+		{"exec node server.js", ""},
+		{"echo hi", ""}, // the shell runs echo itself
+		{"A=1 B=2", ""}, // only assignments
+		{"cd app && node x.js", "is a compound shell command"},
+		{"while true; do x; done", "is a compound shell command"},
+		{"if x; then y; fi", "is a compound shell command"},
+		{"{ node x; }", "is a compound shell command"},
+		{">log node x.js", "starts with a redirection"},
+		{"A=1>x node", "has a redirection among its leading assignments"},
+	} {
+		if got := NoExecReason(tc.cmd); (tc.want == "") != (got == "") || !strings.HasPrefix(got, tc.want) {
+			t.Errorf("NoExecReason(%q) = %q, want %q", tc.cmd, got, tc.want)
+		}
+	}
+}

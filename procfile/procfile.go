@@ -166,6 +166,11 @@ func (p *parser) line(n int, s string) error {
 	if t == "" || t[0] == '#' {
 		return nil // blank line or comment
 	}
+	if envLine(t) {
+		// Quoting it could put a secret into a CI log: this is likely an env file.
+		return p.fail(n, "a Procfile declares process types, one \"name: command\" per line; config vars go in .env",
+			"expected \"name: command\", found a NAME=value line, as in an env file (not quoted here: it may hold a secret)")
+	}
 	if len(t) != len(s) {
 		hint := ""
 		if _, rest, ok := cutName(t); ok && strings.HasPrefix(rest, ":") {
@@ -239,6 +244,15 @@ func (p *parser) expected(n int, s, hint string) error {
 		}
 	}
 	return p.fail(n, hint, "expected \"name: command\", found %q", clip(s))
+}
+
+// envLine reports whether s looks like an env file's NAME=value (or export NAME=value).
+func envLine(s string) bool {
+	if rest, ok := strings.CutPrefix(s, "export"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
+		s = strings.TrimLeft(rest, " \t")
+	}
+	_, rest, ok := cutName(s)
+	return ok && strings.HasPrefix(strings.TrimLeft(rest, " \t"), "=")
 }
 
 // cutName splits s after its leading run of process type characters.

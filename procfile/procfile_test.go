@@ -2,6 +2,7 @@ package procfile
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -60,6 +61,12 @@ var parseCases = []parseCase{
 		err: "Procfile:1: process type \"web\" has no command"},
 	{name: "indented text", input: "web: a\n\t--port 5000\n",
 		err: "Procfile:2: expected \"name: command\", found \"\\t--port 5000\""},
+	{name: "an env file line is not quoted (it may hold a secret)", input: "DATABASE_URL=postgres://u:hunter2@db/app\n",
+		err: envLineErr(1)},
+	{name: "an exported env line", input: "# .env\nexport SECRET_KEY=hunter2\n",
+		err: envLineErr(2)},
+	{name: "an indented env line", input: "web: a\n  TOKEN = hunter2\n",
+		err: envLineErr(2)},
 	{name: "missing name", input: ": node server.js\n",
 		err: "Procfile:1: missing process type before ':'"},
 	{name: "empty command", input: "web: a\nworker:\n",
@@ -340,4 +347,8 @@ func TestProcfileExample(t *testing.T) {
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("Procfile.example types = %q, want %q", got, want)
 	}
+}
+
+func envLineErr(line int) string {
+	return fmt.Sprintf("Procfile:%d: expected \"name: command\", found a NAME=value line, as in an env file (not quoted here: it may hold a secret)\n  hint: a Procfile declares process types, one \"name: command\" per line; config vars go in .env", line)
 }

@@ -90,10 +90,14 @@ func newConfigSetCmd(g *globals) *cobra.Command {
 		Args:  argsBetween(1, -1, "one or more KEY=VALUE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			vars := map[string]string{}
-			for _, a := range args {
+			for i, a := range args {
 				k, v, ok := strings.Cut(a, "=")
-				if !ok || !validKey(k) {
-					return usageError{fmt.Errorf("config set %q: expected KEY=VALUE with KEY of letters, digits and _ (not starting with a digit)", redact(a))}
+				if !ok {
+					// Not quoted: an argument without '=' may be a value pasted alone.
+					return usageError{fmt.Errorf("config set: argument %d has no '=': expected KEY=VALUE", i+1)}
+				}
+				if !validKey(k) {
+					return usageError{fmt.Errorf("config set %q: expected KEY=VALUE with KEY of letters, digits and _ (not starting with a digit)", k+"=…")}
 				}
 				vars[k] = v
 			}
@@ -146,12 +150,4 @@ func validKey(k string) bool {
 		}
 	}
 	return true
-}
-
-// redact keeps what is before '=' of a KEY=VALUE for an error message.
-func redact(arg string) string {
-	if k, _, ok := strings.Cut(arg, "="); ok {
-		return k + "=…"
-	}
-	return arg
 }

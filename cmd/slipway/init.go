@@ -58,6 +58,13 @@ func runInit(g *globals, o *initOptions) error {
 		}
 	}
 	a, err := app.Load(g.dir, app.Options{Name: g.app})
+	if err != nil && o.force {
+		// The file --force replaces may be what does not load: then start over without it.
+		if fresh, ferr := app.Load(g.dir, app.Options{Name: g.app, IgnoreManifest: true}); ferr == nil {
+			g.warn(fmt.Sprintf("the app does not load with its %s, which is replaced with what init detects:\n%v", app.ManifestFile, err))
+			a, err = fresh, nil
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,10 @@ type Streams struct {
 	ErrTTY, OutTTY bool
 	// Getenv reads the environment (NO_COLOR).
 	Getenv func(string) string
+	// CleansUp, when set, is told that the running command now has something to clean up
+	// when its context is cancelled (a release to restore, processes to stop). Until then,
+	// main ends the command at once on the first SIGINT or SIGTERM.
+	CleansUp func()
 }
 
 func defaultStreams() *Streams {
@@ -68,6 +72,14 @@ func (g *globals) path(p string) string {
 		return p
 	}
 	return filepath.Join(g.dir, p)
+}
+
+// cleansUp tells main that the command from now on cleans up after itself when its
+// context is cancelled, so the first SIGINT or SIGTERM cancels it rather than ending it.
+func (g *globals) cleansUp() {
+	if g.streams.CleansUp != nil {
+		g.streams.CleansUp()
+	}
 }
 
 // usageError marks errors in the command line itself (exit 2); Main adds where to read

@@ -207,7 +207,7 @@ func parseEnvVar(name string, raw json.RawMessage, warn func(string, ...any)) (V
 					return v, fmt.Errorf("value: %v", err)
 				}
 				if !ok {
-					warn("env.%s.value is %s; used as the string %q", name, jsonKind(val), s)
+					warn("env.%s.value is %s; used as a string of the same text (config vars are strings; quote it to say so)", name, jsonType(val))
 				}
 				v.Value, v.HasValue = s, true
 			case "required":
@@ -239,7 +239,7 @@ func parseEnvVar(name string, raw json.RawMessage, warn func(string, ...any)) (V
 		return v, err
 	}
 	if !ok {
-		warn("env.%s is %s; used as the string %q", name, jsonKind(raw), s)
+		warn("env.%s is %s; used as a string of the same text (config vars are strings; quote it to say so)", name, jsonType(raw))
 	}
 	v.Value, v.HasValue = s, true
 	return v, nil
@@ -262,7 +262,7 @@ func scalarString(raw json.RawMessage) (s string, ok bool, err error) {
 	case nil:
 		return "", false, nil
 	}
-	return "", false, fmt.Errorf("expected a string, got %s", jsonKind(raw))
+	return "", false, fmt.Errorf("expected a string, got %s", jsonType(raw))
 }
 
 func looseBool(raw json.RawMessage) (bool, error) {
@@ -385,6 +385,16 @@ func checkSchedule(s string) error {
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
+// jsonType names what raw is without quoting it: config values go through here.
+func jsonType(raw json.RawMessage) string {
+	k := jsonKind(raw)
+	if i := strings.Index(k, " ("); i >= 0 {
+		return k[:i]
+	}
+	return k
+}
+
+// jsonKind names what raw is, quoting it when it is a boolean or a number.
 func jsonKind(raw json.RawMessage) string {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {

@@ -35,13 +35,13 @@ var appJSONCases = []struct {
 	{
 		name:     "env boolean is used as a string, with a warning",
 		in:       `{"env": {"DEBUG": true}}`,
-		warnings: []string{`app.json: env.DEBUG is a boolean (true); used as the string "true"`},
+		warnings: []string{`app.json: env.DEBUG is a boolean; used as a string of the same text`},
 		check:    wantVar("DEBUG", Var{Name: "DEBUG", Value: "true", HasValue: true}),
 	},
 	{
 		name:     "env number is kept as written, with a warning",
 		in:       `{"env": {"WEB_CONCURRENCY": 2, "RATIO": 1.50}}`,
-		warnings: []string{`env.RATIO is a number (1.50); used as the string "1.50"`, `env.WEB_CONCURRENCY is a number (2); used as the string "2"`},
+		warnings: []string{`env.RATIO is a number; used as a string of the same text`, `env.WEB_CONCURRENCY is a number; used as a string of the same text`},
 		check: func(t *testing.T, a *AppJSON) {
 			wantVar("RATIO", Var{Name: "RATIO", Value: "1.50", HasValue: true})(t, a)
 			wantVar("WEB_CONCURRENCY", Var{Name: "WEB_CONCURRENCY", Value: "2", HasValue: true})(t, a)
@@ -60,7 +60,7 @@ var appJSONCases = []struct {
 	{
 		name:     "env object with a boolean value",
 		in:       `{"env": {"HEROKU": {"value": false}}}`,
-		warnings: []string{`env.HEROKU.value is a boolean (false); used as the string "false"`},
+		warnings: []string{`env.HEROKU.value is a boolean; used as a string of the same text`},
 		check:    wantVar("HEROKU", Var{Name: "HEROKU", Value: "false", HasValue: true}),
 	},
 	{

@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"sort"
 	"strings"
 )
@@ -53,13 +51,15 @@ func (a *App) ResolveConfig(opts ConfigOptions) (*Config, error) {
 		}
 	}
 	for _, f := range opts.EnvFiles {
-		path := envFilePath(a.Dir, f)
-		if _, err := os.Stat(path); !opts.Explicit && errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		ef, err := ReadEnvFile(path, f)
+		ef, found, err := readAppEnvFile(a.Dir, f)
 		if err != nil {
 			return nil, err
+		}
+		if !found {
+			if opts.Explicit {
+				return nil, fmt.Errorf("%s: no such file", f)
+			}
+			continue
 		}
 		for k, v := range ef.Vars {
 			c.Vars[k], c.Origin[k] = v, f

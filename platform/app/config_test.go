@@ -82,7 +82,7 @@ func TestResolveConfig(t *testing.T) {
 		{
 			name:    "a malformed env file is an error with its line",
 			opts:    ConfigOptions{EnvFiles: []string{".env.bad"}},
-			wantErr: `.env.bad:2: unexpected character "\n" in variable name near "B\n"`,
+			wantErr: `.env.bad:2: expected NAME=value: this line has no '='`,
 		},
 		{
 			name:      "generator fills generator: secret vars that have no value",

@@ -68,54 +68,54 @@ var envCases = []struct {
 		want: map[string]string{"spring.profiles.active": "dev"},
 	},
 	{
-		name:    "line without '=' (godotenv's message kept)",
+		name:    "line without '='",
 		in:      "A=1\n# fine\nB\nC=3\n",
-		wantErr: `.env:3: unexpected character "\n" in variable name near "B\n"`, // cut at the line's end
+		wantErr: `.env:3: expected NAME=value: this line has no '='`,
 	},
 	{
 		name:    "what follows the bad line is not quoted (it may hold secrets)",
 		in:      "A=1\nB\nDATABASE_URL=postgres://u:hunter2@db/app\n",
-		wantErr: `.env:2: unexpected character "\n" in variable name near "B\n"`,
+		wantErr: `.env:2: expected NAME=value: this line has no '='`,
 	},
 	{
 		name:    "bad line with CRLF endings",
 		in:      "A=1\r\nB=2\r\nC D E\r\nF=4\r\n",
-		wantErr: `.env:3: unexpected character "\n" in variable name near "C D E\n"`,
+		wantErr: `.env:3: expected NAME=value: this line has no '='`,
 	},
 	{
 		name:    "bad line after a multi-line value",
 		in:      "PEM=\"-----BEGIN-----\nabc\n-----END-----\"\nB\n",
-		wantErr: `.env:4: unexpected character "\n" in variable name near "B\n"`,
+		wantErr: `.env:4: expected NAME=value: this line has no '='`,
 	},
 	{
 		name:    "quote in a name",
 		in:      "A=1\n\"B\"=2\n",
-		wantErr: `.env:2: unexpected character "\"" in variable name near "\"B\"=2\n"`,
+		wantErr: `.env:2: "\"B\"" is not a valid variable name in an env file: '"' at column 1 (letters, digits, _ and . only)`,
 	},
 	{
 		name:    "dash in a name",
 		in:      "A=1\nB=2\nMY-VAR=3\n",
-		wantErr: `.env:3: unexpected character "-" in variable name near "MY-VAR=3\n"`,
+		wantErr: `.env:3: "MY-VAR" is not a valid variable name in an env file: '-' at column 3 (letters, digits, _ and . only)`,
 	},
 	{
 		name:    "unterminated quote",
 		in:      "A=1\nB=\"open\nC=3\n",
-		wantErr: ".env:2: unterminated quoted value \"open",
+		wantErr: ".env:2: B: the value's opening \" is never closed",
 	},
 	{
 		name:    "unterminated quote with an escaped one inside",
 		in:      "A=1\nB=2\nC='it\\'s\nD=4\n",
-		wantErr: ".env:3: unterminated quoted value 'it\\'s",
+		wantErr: ".env:3: C: the value's opening ' is never closed",
 	},
 	{
 		name:    "unterminated quote after a closed multi-line one",
 		in:      "A=\"x\ny\"\nB=\"z\n",
-		wantErr: ".env:3: unterminated quoted value \"z",
+		wantErr: ".env:3: B: the value's opening \" is never closed",
 	},
 	{
 		name:    "export with only spaces after it",
 		in:      "A=1\nexport   ",
-		wantErr: ".env:2: zero length string",
+		wantErr: ".env:2: expected NAME=value",
 	},
 	{
 		name:    "NUL byte",
@@ -135,7 +135,7 @@ var envCases = []struct {
 	{
 		name:    "non-ASCII name (godotenv reads it byte by byte)",
 		in:      "A=1\n\nÄPFEL=x\n",
-		wantErr: `.env:3: unexpected character "\u0084" in variable name near "ÄPFEL=x\n"`,
+		wantErr: `.env:3: "ÄPFEL" is not a valid variable name in an env file: 'Ä' at column 1 (letters, digits, _ and . only)`,
 	},
 	{
 		name:    "two bad names: the first line is reported",
@@ -196,8 +196,41 @@ func TestReadEnvFile(t *testing.T) {
 	})
 	t.Run("parse error is named as displayed", func(t *testing.T) {
 		_, err := ReadEnvFile(filepath.Join(dir, "bad.env"), "bad.env")
-		checkErr(t, "ReadEnvFile", err, "bad.env:2: unexpected character")
+		checkErr(t, "ReadEnvFile", err, "bad.env:2: expected NAME=value")
 	})
+}
+
+// TestParseEnvNeverQuotesValues: whatever is wrong with a line, the error names the file,
+// the line and, when the line has one, the variable, but never its value (issue 10: a
+// malformed .env used to put the secret into CI logs).
+func TestParseEnvNeverQuotesValues(t *testing.T) {
+	const secret = "sk_live_zq9"
+	for _, tc := range []struct{ name, in, want string }{
+		{"unterminated double quote", `SECRET_KEY="` + secret, `.env:1: SECRET_KEY: the value's opening " is never closed`},
+		{"unterminated single quote", "A=1\nSECRET_KEY='" + secret + "\nB=2\n", `.env:2: SECRET_KEY: the value's opening ' is never closed`},
+		{"unterminated after export", "export SECRET_KEY=\"" + secret + "\n", `.env:1: SECRET_KEY: the value's opening " is never closed`},
+		{"a value pasted alone", "A=1\n" + secret + "\n", ".env:2: expected NAME=value: this line has no '='"},
+		{"a space instead of =", "SECRET_KEY " + secret + "\n", ".env:1: expected NAME=value: this line has no '='"},
+		{"a dash in the name", "SECRET-KEY=" + secret + "\n", `.env:1: "SECRET-KEY" is not a valid variable name in an env file: '-' at column 7 (letters, digits, _ and . only)`},
+		{"a path pasted alone", "keys/" + secret + "\n", ".env:1: column 5: expected NAME=value (a name holds letters, digits, _ and . only)"},
+		{"a name starting with a digit", "2FA=" + secret + "\n", `.env:1: "2FA" is not a valid config var name`},
+		{"invalid UTF-8 in the value", "SECRET_KEY=" + secret + "\xff\n", ".env:1: SECRET_KEY: invalid UTF-8 at column 23: config values must be text"},
+		{"invalid UTF-8 in a multi-line value", "PEM=\"a\n" + secret + "\xfe\"\n", ".env:2: invalid UTF-8 at column 12: config values must be text"},
+		{"NUL in the value", "SECRET_KEY=" + secret + "\x00\n", ".env:1: NUL byte"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseEnv([]byte(tc.in), ".env")
+			if err == nil {
+				t.Fatalf("%q parsed; expected an error", tc.in)
+			}
+			if strings.Contains(err.Error(), "zq9") {
+				t.Errorf("the error quotes the value:\n%v", err)
+			}
+			if !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("error:\n expected %q\n      got %q", tc.want, err.Error())
+			}
+		})
+	}
 }
 
 // TestParseEnvErrorLineIsFast: locating an error used to parse every prefix of the file,

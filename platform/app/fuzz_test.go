@@ -229,6 +229,13 @@ func FuzzParseEnv(f *testing.F) {
 	}
 	addCorpusSeeds(f, ".env*", "*.env")
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Whatever else is wrong, an error never quotes a value: not one before it, nor an
+		// unterminated one after it.
+		for _, wrapped := range [][]byte{append([]byte("TOKEN=zq9secret\n"), data...), append(append([]byte{}, data...), "\nTOKEN=\"zq9secret"...)} {
+			if _, err := ParseEnv(wrapped, ".env"); err != nil && strings.Contains(err.Error(), "zq9secret") {
+				t.Errorf("the error quotes a value: %v", err)
+			}
+		}
 		vars, err := ParseEnv(data, ".env")
 		if err != nil {
 			checkParseError(t, err, ".env")

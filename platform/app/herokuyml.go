@@ -14,8 +14,10 @@ const HerokuYMLFile = "heroku.yml"
 
 // HerokuYML is what Slipway takes from heroku.yml.
 type HerokuYML struct {
-	// Dockerfile is the Dockerfile of the web process (or the only one).
-	Dockerfile string
+	// Dockerfile is the Dockerfile of the web process (or the only one); DockerfileLine is
+	// where heroku.yml names it.
+	Dockerfile     string
+	DockerfileLine int
 	// BuildArgs are build.config.
 	BuildArgs map[string]string
 	// Config are setup.config: config var defaults.
@@ -77,7 +79,7 @@ func ParseHerokuYML(data []byte, file string) (*HerokuYML, error) {
 				return nil, &FileError{File: file, Line: n.Line, Msg: fmt.Sprintf("build.docker.%s: %v", t, err)}
 			}
 			if t == pick {
-				h.Dockerfile = path
+				h.Dockerfile, h.DockerfileLine = path, n.Line
 			} else if path != "" {
 				warn(n.Line, "build.docker.%s: Slipway builds one image per repository (from %s's Dockerfile); %s is not built", t, pick, path)
 			}

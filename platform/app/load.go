@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -34,6 +35,9 @@ type Options struct {
 	Environment string
 	// Name overrides the app name.
 	Name string
+	// IgnoreManifest loads the app as if it had no slipway.yaml (to write a new one over
+	// one that does not parse).
+	IgnoreManifest bool
 }
 
 // ProcfileFile is the Procfile's name.
@@ -51,9 +55,11 @@ func Load(dir string, opts Options) (*App, error) {
 	}
 	a := &App{Dir: dir, Vars: map[string]Var{}, Environments: map[string]Environment{}, Build: Build{Args: map[string]string{}}}
 
-	man, manRoot, err := readManifest(a, dir)
-	if err != nil {
-		return nil, err
+	man, manRoot := &Manifest{}, (*yaml.Node)(nil)
+	if !opts.IgnoreManifest {
+		if man, manRoot, err = readManifest(a, dir); err != nil {
+			return nil, err
+		}
 	}
 	aj, err := readAppJSON(a, dir)
 	if err != nil {
@@ -111,13 +117,21 @@ func Load(dir string, opts Options) (*App, error) {
 	return a, nil
 }
 
-func readFileIfExists(dir, name string) ([]byte, bool, error) {
-	data, err := os.ReadFile(filepath.Join(dir, name))
+// readFileIfExists reads the app's text file name (see ReadAppFile); ok is false when it
+// does not exist. Text that is not UTF-8 is refused here, with its line and column: a
+// JSON decoder would silently replace it with U+FFFD.
+func readFileIfExists(dir, name string) (data []byte, ok bool, err error) {
+	data, err = ReadAppFile(dir, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("read %s: %w", name, err)
+		return nil, false, err
+	}
+	if i := invalidUTF8(data); i >= 0 {
+		line, col := runeLineCol(data, i)
+		return nil, false, &FileError{File: name, Line: line, Msg: fmt.Sprintf("invalid UTF-8 at column %d: this is not a text file Slipway can read", col),
+			Hint: "save the file as UTF-8"}
 	}
 	return data, true, nil
 }
@@ -180,43 +194,52 @@ func Slug(s string) string {
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 func loadName(a *App, override string, man *Manifest, aj *AppJSON, dir string) error {
+	var where string
 	switch {
 	case override != "":
 		a.Name = override
 	case man.Name != "":
-		a.Name = man.Name
+		a.Name, where = man.Name, ManifestFile+": name"
 	case aj.Name != "":
-		a.Name = Slug(aj.Name)
+		a.Name, where = Slug(aj.Name), AppJSONFile+": name"
+		if a.Name == "" {
+			return &FileError{File: AppJSONFile, Msg: fmt.Sprintf("name: %q has no letter or digit of a-z, 0-9 to make an app name of (Kubernetes names use lowercase letters, digits and '-')", aj.Name),
+				Hint: "set name: in " + ManifestFile}
+		}
 	default:
 		abs, err := filepath.Abs(dir)
 		if err != nil {
 			return fmt.Errorf("load app: %w", err)
 		}
-		a.Name = Slug(filepath.Base(abs))
+		base := filepath.Base(abs)
+		a.Name, where = Slug(base), "the directory name"
+		if a.Name == "" {
+			return fmt.Errorf("the directory name %q has no letter or digit of a-z, 0-9 to make an app name of (Kubernetes names use lowercase letters, digits and '-'); set name: in %s", base, ManifestFile)
+		}
 	}
 	if !dnsLabel.MatchString(a.Name) || len(a.Name) > MaxNameLength {
-		where := "the directory name"
-		switch {
-		case override != "":
-			where = "--app"
-		case man.Name != "":
-			where = ManifestFile + ": name"
-		case aj.Name != "":
-			where = AppJSONFile + ": name"
+		if where != "" {
+			where += ": "
 		}
-		return fmt.Errorf("%s: app name %q is not usable in Kubernetes: use lowercase letters, digits and '-', at most %d characters; set name: in %s", where, a.Name, MaxNameLength, ManifestFile)
+		return fmt.Errorf("%sapp name %q is not usable in Kubernetes: use lowercase letters, digits and '-', at most %d characters, starting and ending with a letter or digit; set name: in %s", where, a.Name, MaxNameLength, ManifestFile)
 	}
 	return nil
 }
 
 func loadProcesses(a *App, dir string, hy *HerokuYML) error {
-	pf, err := procfile.ParseFile(filepath.Join(dir, ProcfileFile))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		pf = nil
-	case err != nil:
-		return relocate(err, filepath.Join(dir, ProcfileFile), ProcfileFile)
-	default:
+	// The Procfile parser checks the text itself (UTF-16, NUL, invalid UTF-8, line by line).
+	data, err := ReadAppFile(dir, ProcfileFile)
+	found := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var pf *procfile.Procfile
+	if found {
+		if pf, err = procfile.Parse(bytes.NewReader(data), ProcfileFile); err != nil {
+			return err
+		}
+	}
+	if pf != nil {
 		a.Sources = append(a.Sources, ProcfileFile)
 		for _, w := range pf.Warnings {
 			a.Warnings = append(a.Warnings, Warning{File: ProcfileFile, Line: w.Line, Message: w.Message})
@@ -273,19 +296,6 @@ func loadProcesses(a *App, dir string, hy *HerokuYML) error {
 		return &FileError{File: ProcfileFile, Msg: msg, Hint: "add a line such as `web: bundle exec puma -p $PORT`"}
 	}
 	return nil
-}
-
-// relocate rewrites a parse error that names a full path to name the file as the user knows it.
-func relocate(err error, full, short string) error {
-	var pe *procfile.Error
-	if errors.As(err, &pe) {
-		c := *pe
-		if c.File == full {
-			c.File = short
-		}
-		return &c
-	}
-	return fmt.Errorf("read %s: %w", short, err)
 }
 
 func npmStart(dir string) (string, bool) {
@@ -558,7 +568,13 @@ func loadImageAndBuild(a *App, man *Manifest, root *yaml.Node, hy *HerokuYML) er
 	for k, v := range hy.BuildArgs {
 		a.Build.Args[k] = v
 	}
+	if a.Build.Dockerfile != "" && !localPath(a.Build.Dockerfile) {
+		return &FileError{File: HerokuYMLFile, Line: hy.DockerfileLine, Msg: fmt.Sprintf("build.docker: %q is not a path inside the app directory: the Dockerfile is part of the build context", a.Build.Dockerfile)}
+	}
 	if man.Build.Dockerfile != "" {
+		if !localPath(man.Build.Dockerfile) {
+			return &FileError{File: ManifestFile, Line: nodeLine(root, "build", "dockerfile"), Msg: fmt.Sprintf("build.dockerfile: %q is not a path inside the app directory: the Dockerfile is part of the build context", man.Build.Dockerfile)}
+		}
 		a.Build.Dockerfile = man.Build.Dockerfile
 	}
 	for k, v := range man.Build.Args {
@@ -583,11 +599,7 @@ var DefaultEnvironments = []string{"staging", "production"}
 func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 	if len(man.Environments) == 0 {
 		for _, n := range DefaultEnvironments {
-			ns := a.Name + "-" + n
-			if len(ns) > 63 {
-				return fmt.Errorf("environment %s: namespace %q is %d characters, over Kubernetes' 63: shorten the app name (name: in %s) or set environments.%s.namespace", n, ns, len(ns), ManifestFile, n)
-			}
-			a.Environments[n] = Environment{Name: n, Namespace: ns, EnvFile: ".env." + n}
+			a.Environments[n] = Environment{Name: n, Namespace: DefaultNamespace(a.Name, n), EnvFile: ".env." + n}
 		}
 		return nil
 	}
@@ -602,13 +614,18 @@ func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 		env := Environment{Name: n, Namespace: e.Namespace, Context: e.Context, Domain: e.Domain, IngressClass: e.IngressClass,
 			Websocket: e.Websocket, EnvFile: e.EnvFile, Processes: e.Processes}
 		if env.Namespace == "" {
-			env.Namespace = a.Name + "-" + n
+			env.Namespace = DefaultNamespace(a.Name, n)
 		}
 		if !dnsLabel.MatchString(env.Namespace) || len(env.Namespace) > 63 {
+			if e.Namespace == "" {
+				return &FileError{File: ManifestFile, Line: nodeLine(root, "environments", n), Msg: fmt.Sprintf("environments.%s: the name is too long to make a namespace of; set environments.%s.namespace", n, n)}
+			}
 			return fail("namespace", "%q is not a valid namespace name", env.Namespace)
 		}
 		if env.EnvFile == "" {
 			env.EnvFile = ".env." + n
+		} else if !localPath(env.EnvFile) {
+			return fail("envFile", "%q is not a path inside the app directory: an app's env files live in its repository (relative, without ..)", env.EnvFile)
 		}
 		if env.Domain != "" && !dnsSubdomain(strings.TrimPrefix(env.Domain, "*.")) {
 			return fail("domain", "%q is not a host name", env.Domain)
@@ -634,6 +651,25 @@ func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 		a.Environments[n] = env
 	}
 	return nil
+}
+
+// localPath reports whether p, from one of the app's files, names a path inside the app
+// directory: relative, without "..".
+func localPath(p string) bool { return filepath.IsLocal(filepath.FromSlash(p)) }
+
+// DefaultNamespace is the namespace of environment env of app when slipway.yaml names none:
+// "<app>-<env>". When that is over Kubernetes' 63 characters (a long app name, a long
+// environment name), the app's part is shortened and a hash of the whole app name keeps it
+// apart from other apps: "<app prefix>-<6 hex>-<env>".
+func DefaultNamespace(app, env string) string {
+	ns := app + "-" + env
+	if len(ns) <= 63 {
+		return ns
+	}
+	sum := sha256.Sum256([]byte(app))
+	suffix := "-" + hex.EncodeToString(sum[:3]) + "-" + env
+	keep := max(63-len(suffix), 1)
+	return strings.TrimRight(app[:min(keep, len(app))], "-") + suffix
 }
 
 // manifestImage checks an image section of slipway.yaml (at path) and returns it as an Image.

@@ -56,7 +56,7 @@ func TestLoadName(t *testing.T) {
 			name:    "bad Options.Name",
 			dirName: "x",
 			opts:    Options{Name: "Shop_Review"},
-			wantErr: `--app: app name "Shop_Review" is not usable in Kubernetes: use lowercase letters, digits and '-', at most 53 characters; set name: in slipway.yaml`,
+			wantErr: `app name "Shop_Review" is not usable in Kubernetes: use lowercase letters, digits and '-', at most 53 characters`,
 		},
 		{
 			name:    "bad slipway.yaml name",
@@ -74,12 +74,12 @@ func TestLoadName(t *testing.T) {
 			name:    "app.json name with nothing usable",
 			dirName: "x",
 			files:   map[string]string{"app.json": `{"name": "¡¿!?"}`},
-			wantErr: `app.json: name: app name "" is not usable in Kubernetes`,
+			wantErr: `app.json: name: "¡¿!?" has no letter or digit of a-z, 0-9 to make an app name of`,
 		},
 		{
 			name:    "directory name with nothing usable",
 			dirName: "___",
-			wantErr: `the directory name: app name "" is not usable in Kubernetes`,
+			wantErr: `the directory name "___" has no letter or digit of a-z, 0-9 to make an app name of`,
 		},
 	}
 	for _, tc := range cases {
@@ -416,6 +416,27 @@ environments:
 	checkErr(t, "Load staging", err, `unknown environment "staging" (known: production, review)`)
 }
 
+// TestDefaultNamespace: "<app>-<env>" while it fits, else a shortened app part and a hash
+// of the whole name, so that two long names sharing a prefix stay apart.
+func TestDefaultNamespace(t *testing.T) {
+	if got := DefaultNamespace("shop", "staging"); got != "shop-staging" {
+		t.Errorf("DefaultNamespace(shop, staging) = %q", got)
+	}
+	long1, long2 := strings.Repeat("a", 52)+"b", strings.Repeat("a", 52)+"c"
+	n1, n2 := DefaultNamespace(long1, "production"), DefaultNamespace(long2, "production")
+	for _, n := range []string{n1, n2} {
+		if len(n) > 63 || !dnsLabel.MatchString(n) || !strings.HasSuffix(n, "-production") || !strings.HasPrefix(n, "aaaa") {
+			t.Errorf("DefaultNamespace of a 53-character name = %q (%d characters): want a DNS label of at most 63 ending in -production", n, len(n))
+		}
+	}
+	if n1 == n2 {
+		t.Errorf("two names sharing 52 characters get the same namespace %q", n1)
+	}
+	if got := DefaultNamespace(strings.Repeat("a", 48)+"-x", "production"); strings.Contains(got, "--") {
+		t.Errorf("a shortened name ending in '-' leaves a double dash: %q", got)
+	}
+}
+
 func TestLoadLongNames(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -437,14 +458,18 @@ func TestLoadLongNames(t *testing.T) {
 			wantErr: `app.json: cron[0]: CronJob name "` + strings.Repeat("c", 40) + `-cron-`,
 		},
 		{
-			name:    "default namespace over 63",
-			files:   map[string]string{"slipway.yaml": "name: " + strings.Repeat("n", 53) + "\n", "Procfile": "web: x\n"},
-			wantErr: `environment production: namespace "` + strings.Repeat("n", 53) + `-production" is 64 characters, over Kubernetes' 63: shorten the app name (name: in slipway.yaml) or set environments.production.namespace`,
+			// The longest app name the README allows gets its default environments.
+			name:  "default namespace over 63 is shortened",
+			files: map[string]string{"slipway.yaml": "name: " + strings.Repeat("n", 53) + "\n", "Procfile": "web: x\n"},
 		},
 		{
-			name:    "declared environment's default namespace over 63",
-			files:   map[string]string{"slipway.yaml": "name: " + strings.Repeat("n", 53) + "\nenvironments:\n  production: {}\n", "Procfile": "web: x\n"},
-			wantErr: `slipway.yaml:3: environments.production.namespace: "` + strings.Repeat("n", 53) + `-production" is not a valid namespace name`,
+			name:  "declared environment's default namespace over 63 is shortened",
+			files: map[string]string{"slipway.yaml": "name: " + strings.Repeat("n", 53) + "\nenvironments:\n  production: {}\n", "Procfile": "web: x\n"},
+		},
+		{
+			name:    "an environment name too long for any namespace",
+			files:   map[string]string{"slipway.yaml": "name: shop\nenvironments:\n  " + strings.Repeat("e", 60) + ": {}\n", "Procfile": "web: x\n"},
+			wantErr: `slipway.yaml:3: environments.` + strings.Repeat("e", 60) + `: the name is too long to make a namespace of`,
 		},
 	}
 	for _, tc := range cases {

@@ -385,7 +385,7 @@ func TestManifestLoad(t *testing.T) {
 		{
 			name:     "bad name",
 			manifest: "name: My Shop\n",
-			wantErr:  `slipway.yaml: name: app name "My Shop" is not usable in Kubernetes: use lowercase letters, digits and '-', at most 53 characters; set name: in slipway.yaml`,
+			wantErr:  `slipway.yaml: name: app name "My Shop" is not usable in Kubernetes: use lowercase letters, digits and '-', at most 53 characters, starting and ending with a letter or digit; set name: in slipway.yaml`,
 		},
 		{
 			name:     "settings",
