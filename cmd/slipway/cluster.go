@@ -78,6 +78,14 @@ func (g *globals) manager(t *target) *release.Manager {
 	return &release.Manager{Kube: t.Kube, App: t.Name, Environment: t.Env, Progress: g.streams.Err}
 }
 
+// releaser is manager for an operation that makes a release: from here on the first
+// SIGINT or SIGTERM cancels it (it then restores the previous release and releases its
+// lock) instead of ending Slipway at once.
+func (g *globals) releaser(t *target) *release.Manager {
+	g.cleansUp()
+	return g.manager(t)
+}
+
 // reportResult prints what an operation that made a release did.
 func (g *globals) reportResult(t *target, res *release.Result, err error) error {
 	if res != nil {

@@ -105,7 +105,7 @@ func newConfigSetCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := g.manager(t).SetConfig(c.Context(), vars, timeout)
+			res, err := g.releaser(t).SetConfig(c.Context(), vars, timeout)
 			return g.reportResult(t, res, err)
 		},
 	}
@@ -124,7 +124,7 @@ func newConfigUnsetCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := g.manager(t).UnsetConfig(c.Context(), args, timeout)
+			res, err := g.releaser(t).UnsetConfig(c.Context(), args, timeout)
 			return g.reportResult(t, res, err)
 		},
 	}

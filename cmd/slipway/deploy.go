@@ -66,7 +66,7 @@ func runDeploy(ctx context.Context, g *globals, o *deployOptions) error {
 				version = src.Tag
 			}
 		}
-		rel, err := g.manager(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: res.Image, Version: version, Description: o.description, Timeout: o.timeout, Force: o.force})
+		rel, err := g.releaser(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: res.Image, Version: version, Description: o.description, Timeout: o.timeout, Force: o.force})
 		return g.reportResult(t, rel, err)
 	}
 	img, err := image.Parse(o.image)
@@ -86,7 +86,7 @@ func runDeploy(ctx context.Context, g *globals, o *deployOptions) error {
 	default:
 		img = resolved
 	}
-	res, err := g.manager(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: img, Version: o.version, Description: o.description, Timeout: o.timeout, Force: o.force})
+	res, err := g.releaser(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: img, Version: o.version, Description: o.description, Timeout: o.timeout, Force: o.force})
 	return g.reportResult(t, res, err)
 }
 
@@ -121,7 +121,7 @@ formation. Nothing is built or pushed. The release says "Promote vN from FROM".`
 			if err != nil {
 				return err
 			}
-			res, err := g.manager(dst).Promote(c.Context(), g.manager(src), release.DeployOptions{App: dst.App, Timeout: timeout})
+			res, err := g.releaser(dst).Promote(c.Context(), g.manager(src), release.DeployOptions{App: dst.App, Timeout: timeout})
 			return g.reportResult(dst, res, err)
 		},
 	}

@@ -92,23 +92,30 @@ func TestInputSymlinks(t *testing.T) {
 				if err := os.Symlink(target, filepath.Join(dir, input)); err != nil {
 					t.Fatal(err)
 				}
-				args := []string{"chart", "--template"}
-				if input == ".env.staging" {
-					args = []string{"chart", "--template", "-e", "staging", "--include-secrets"}
+				commands := [][]string{{"chart", "--template"}}
+				switch input {
+				case ".env.staging":
+					commands = [][]string{{"chart", "--template", "-e", "staging", "--include-secrets"}}
+				case "Procfile":
+					commands = append(commands, []string{"local"})
+				case ".env":
+					commands = append(commands, []string{"local"}, []string{"local", "run", "true"})
 				}
-				stdout, stderr, code := run(t, dir, args...)
-				if code != 1 {
-					t.Errorf("exit %d, want 1", code)
+				for _, args := range commands {
+					stdout, stderr, code := runFor(t, 20*time.Second, dir, args...)
+					if code != 1 {
+						t.Errorf("slipway %s: exit %d, want 1", strings.Join(args, " "), code)
+					}
+					want := input + ": is a symbolic link to " + target + ", outside the app directory"
+					if !strings.Contains(stderr, want) {
+						t.Errorf("slipway %s: stderr lacks %q:\n%s", strings.Join(args, " "), want, stderr)
+					}
+					noSecret(t, stdout+stderr)
+					if strings.Contains(stderr, "root:") {
+						t.Errorf("stderr quotes /etc/passwd:\n%s", stderr)
+					}
+					noStackTrace(t, stderr)
 				}
-				want := input + ": is a symbolic link to " + target + ", outside the app directory"
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
-				}
-				noSecret(t, stdout+stderr)
-				if strings.Contains(stderr, "root:") {
-					t.Errorf("stderr quotes /etc/passwd:\n%s", stderr)
-				}
-				noStackTrace(t, stderr)
 			})
 		}
 	}

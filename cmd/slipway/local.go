@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -151,6 +151,7 @@ func (o *localOptions) run(c *cobra.Command, g *globals, args []string) error {
 		return usageError{fmt.Errorf("ports from %d reach %d, past 65535: choose a lower -p", base, top)}
 	}
 	trimMemory()
+	g.cleansUp() // from here on a signal stops the processes it started
 	return runLocal(c.Context(), r)
 }
 
@@ -250,6 +251,7 @@ as 'slipway local -- run' does (which also takes local's other flags).`,
 			cmd.Dir = g.dir
 			cmd.Env = local.SetEnv(env, "PORT", strconv.Itoa(base), "DYNO", "run.1", "PS", "run.1")
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = g.streams.In, g.streams.Out, g.streams.Err
+			g.cleansUp() // the command gets the signal; Slipway waits for it to end
 			return runOneOff(cmd, g.streams.In)
 		},
 	}
@@ -299,11 +301,17 @@ func runOneOff(cmd *exec.Cmd, stdin any) error {
 // what Slipway would deploy without one (package.json's start script). It returns the
 // long-running types in file order and the release command.
 func (g *globals) localProcfile(file string) ([]local.Entry, string, error) {
-	path := filepath.Join(g.dir, app.ProcfileFile)
-	if file != "" {
-		path = g.path(file)
+	var (
+		data []byte
+		err  error
+		name = app.ProcfileFile
+	)
+	if file == "" {
+		data, err = app.ReadAppFile(g.dir, app.ProcfileFile)
+	} else {
+		name = file
+		data, err = app.ReadNamedFile(g.path(file), file)
 	}
-	pf, err := procfile.ParseFile(path)
 	if errors.Is(err, fs.ErrNotExist) && file == "" {
 		a, err := app.Load(g.dir, app.Options{})
 		if err != nil {
@@ -323,8 +331,12 @@ func (g *globals) localProcfile(file string) ([]local.Entry, string, error) {
 		return entries, release, nil
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", fmt.Errorf("%s: no such file (-f names a Procfile, relative to the app's directory %s unless absolute)", path, g.dir)
+		return nil, "", fmt.Errorf("%s: no such file (-f names a Procfile, relative to the app's directory %s unless absolute)", g.path(file), g.dir)
 	}
+	if err != nil {
+		return nil, "", err
+	}
+	pf, err := procfile.Parse(bytes.NewReader(data), name)
 	if err != nil {
 		return nil, "", err
 	}
@@ -341,30 +353,39 @@ func (g *globals) localProcfile(file string) ([]local.Entry, string, error) {
 		entries = append(entries, local.Entry{Name: e.Name, Command: e.Command})
 	}
 	if len(entries) == 0 && release == "" {
-		return nil, "", fmt.Errorf("%s declares no process type", path)
+		return nil, "", fmt.Errorf("%s declares no process type", name)
 	}
 	return entries, release, nil
 }
 
 // localEnv is the environment local processes start from, and the base PORT.
 func (g *globals) localEnv(lf localFlags) ([]string, int, error) {
-	files := lf.envFiles
-	if files == nil {
-		if _, err := os.Stat(filepath.Join(g.dir, ".env")); err == nil {
-			files = []string{".env"}
+	// The app's own .env is read as every input of the app is (inside its directory, a
+	// regular file); files named with -e are read as named.
+	var envFiles []*app.EnvFile
+	if lf.envFiles == nil {
+		ef, found, err := app.ReadAppEnvFile(g.dir, ".env")
+		if err != nil {
+			return nil, 0, err
+		}
+		if found {
+			envFiles = append(envFiles, ef)
 		}
 	}
-	vars := map[string]string{}
-	portFrom := ""
-	for _, f := range files {
+	for _, f := range lf.envFiles {
 		ef, err := app.ReadEnvFile(g.path(f), g.path(f))
 		if err != nil {
 			return nil, 0, err
 		}
+		envFiles = append(envFiles, ef)
+	}
+	vars := map[string]string{}
+	var portFrom *app.EnvFile
+	for _, ef := range envFiles {
 		for k, v := range ef.Vars {
 			vars[k] = v
 			if k == "PORT" {
-				portFrom = ef.Path
+				portFrom = ef
 			}
 		}
 	}
@@ -375,11 +396,11 @@ func (g *globals) localEnv(lf localFlags) ([]string, int, error) {
 			return nil, 0, usageError{fmt.Errorf("--port %d: a port is 1 to 65535", lf.port)}
 		}
 		base = lf.port
-	case portFrom != "":
+	case portFrom != nil:
 		p, err := strconv.Atoi(vars["PORT"])
 		if err != nil || p < 1 || p > 65535 {
 			// The value is not quoted: an env file's values may be secrets.
-			return nil, 0, fmt.Errorf("%s: PORT is not a port number (1 to 65535)", portFrom)
+			return nil, 0, &app.FileError{File: portFrom.Path, Line: portFrom.Line("PORT"), Msg: "PORT is not a port number (1 to 65535)"}
 		}
 		base = p
 	}

@@ -596,10 +596,10 @@ func TestLocalBadInput(t *testing.T) {
 		stderr string
 	}{
 		{"malformed .env", map[string]string{"Procfile": good, ".env": "A=1\nB\nC=3\n"}, nil, 1, ".env:2"},
-		{"unterminated quote", map[string]string{"Procfile": good, ".env": "A=1\nB=\"open\n"}, nil, 1, ".env:2: unterminated quoted value"},
+		{"unterminated quote", map[string]string{"Procfile": good, ".env": "A=1\nB=\"open\n"}, nil, 1, `.env:2: B: the value's opening " is never closed`},
 		{"later env file", map[string]string{"Procfile": good, ".env": "A=1\n", "x.env": "\n\nMY-VAR=3\n"}, []string{"-e", ".env,x.env"}, 1, "x.env:3"},
 		{"missing env file", map[string]string{"Procfile": good}, []string{"-e", "nope.env"}, 1, "nope.env: no such file"},
-		{"bad PORT", map[string]string{"Procfile": good, ".env": "PORT=http\n"}, nil, 1, `.env: PORT is not a port number`},
+		{"bad PORT", map[string]string{"Procfile": good, ".env": "PORT=http\n"}, nil, 1, `.env:1: PORT is not a port number`},
 		{"bad Procfile", map[string]string{"Procfile": "web: ok\nworker : x\n"}, nil, 1, "Procfile:2"},
 		{"no Procfile", map[string]string{"README": "hi"}, nil, 1, "no Procfile"},
 		{"missing -f", map[string]string{"Procfile": good}, []string{"-f", "Procfile.dev"}, 1, "Procfile.dev: no such file"},

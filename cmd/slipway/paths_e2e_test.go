@@ -457,8 +457,8 @@ func TestInitNoWriteThroughSymlink(t *testing.T) {
 		sameTree(t, "the symlink's target", before, tree(t, outside))
 		sameTree(t, "the app", beforeApp, tree(t, app))
 	}
-	// --print writes nothing, so a symlink does not matter.
-	if _, stderr, code := run(t, app, "init", "--print"); code != 0 {
+	// --print writes nothing, but reading a link out of the app is refused too.
+	if _, stderr, code := run(t, app, "init", "--print"); code != 1 || !strings.Contains(stderr, "outside the app directory") {
 		t.Errorf("init --print: exit %d: %s", code, stderr)
 	}
 }

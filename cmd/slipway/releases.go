@@ -94,7 +94,7 @@ the release command does not run.`,
 			if err != nil {
 				return err
 			}
-			res, err := g.manager(t).Rollback(c.Context(), to, timeout)
+			res, err := g.releaser(t).Rollback(c.Context(), to, timeout)
 			return g.reportResult(t, res, err)
 		},
 	}

@@ -108,6 +108,8 @@ func runSandboxUp(ctx context.Context, g *globals, o *sandboxOptions) error {
 	if o.nodes < 1 {
 		return usageError{fmt.Errorf("--nodes %d: at least one node is needed", o.nodes)}
 	}
+	g.cleansUp() // an interrupted start stops what it started
+
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -144,6 +146,7 @@ func runSandboxUp(ctx context.Context, g *globals, o *sandboxOptions) error {
 const registryEnv = "SLIPWAY_SANDBOX_REGISTRY"
 
 func runSandboxDown(g *globals, o *sandboxOptions) error {
+	g.cleansUp() // a stop is not left half done by one Ctrl-C
 	s, _, err := sandboxFor(g, o)
 	if err != nil {
 		return err

@@ -171,7 +171,7 @@ and rollbacks.`,
 			if err != nil {
 				return err
 			}
-			res, err := g.manager(t).Autoscale(c.Context(), o)
+			res, err := g.releaser(t).Autoscale(c.Context(), o)
 			return g.reportResult(t, res, err)
 		},
 	}

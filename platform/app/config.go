@@ -51,7 +51,7 @@ func (a *App) ResolveConfig(opts ConfigOptions) (*Config, error) {
 		}
 	}
 	for _, f := range opts.EnvFiles {
-		ef, found, err := readAppEnvFile(a.Dir, f)
+		ef, found, err := ReadAppEnvFile(a.Dir, f)
 		if err != nil {
 			return nil, err
 		}

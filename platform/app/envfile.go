@@ -19,7 +19,11 @@ type EnvFile struct {
 	// Path is the file as named in messages.
 	Path string
 	Vars map[string]string
+	data []byte
 }
+
+// Line is the line that sets key, for messages about its value; 0 when unknown.
+func (ef *EnvFile) Line(key string) int { return lineOfKey(ef.data, key) }
 
 // ReadEnvFile parses the env file at path, a file named explicitly (see ReadNamedFile), with
 // godotenv (v1.5.1: quotes, escapes, `export`, ${VAR} expansion within the file); display
@@ -37,12 +41,12 @@ func ReadEnvFile(path, display string) (*EnvFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &EnvFile{Path: display, Vars: vars}, nil
+	return &EnvFile{Path: display, Vars: vars, data: data}, nil
 }
 
-// readAppEnvFile parses the app's own env file name (see ReadAppFile); found is false when
-// it does not exist.
-func readAppEnvFile(dir, name string) (ef *EnvFile, found bool, err error) {
+// ReadAppEnvFile parses the app's own env file name, a path relative to the app directory
+// dir read as ReadAppFile reads it; found is false when it does not exist.
+func ReadAppEnvFile(dir, name string) (ef *EnvFile, found bool, err error) {
 	data, err := ReadAppFile(dir, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -54,7 +58,7 @@ func readAppEnvFile(dir, name string) (ef *EnvFile, found bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	return &EnvFile{Path: name, Vars: vars}, true, nil
+	return &EnvFile{Path: name, Vars: vars, data: data}, true, nil
 }
 
 // ParseEnv parses .env content; file is used in messages. Errors never quote the file's
