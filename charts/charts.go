@@ -142,6 +142,9 @@ func BuildValues(a *app.App, opts Options) (*Values, []app.Warning, error) {
 		for k, val := range opts.Config.Vars {
 			v.Config.Data[k] = val
 		}
+		if err := v.Config.CheckSize(); err != nil {
+			return nil, nil, err
+		}
 	}
 	for _, p := range a.Processes {
 		script, _ := procfile.ExecCommand(p.Command)

@@ -1,6 +1,11 @@
 package charts
 
 import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -45,6 +50,45 @@ type ConfigValues struct {
 	// env file or app.json would otherwise bring back.
 	Set   []string `json:"set,omitempty"`
 	Unset []string `json:"unset,omitempty"`
+}
+
+// MaxSecretSize is the most the API server accepts in one Secret's data: the lengths of its
+// keys and values together (1 MiB).
+const MaxSecretSize = 1 << 20
+
+// CheckSize refuses config the Secret could not hold, naming the largest vars and their
+// sizes, never a value.
+func (c ConfigValues) CheckSize() error {
+	type v struct {
+		name string
+		size int
+	}
+	total := 0
+	vars := make([]v, 0, len(c.Data))
+	for k, val := range c.Data {
+		total += len(k) + len(val)
+		vars = append(vars, v{k, len(k) + len(val)})
+	}
+	if total <= MaxSecretSize {
+		return nil
+	}
+	slices.SortFunc(vars, func(a, b v) int { return cmp.Or(b.size-a.size, strings.Compare(a.name, b.name)) })
+	var largest []string
+	for _, x := range vars[:min(3, len(vars))] {
+		largest = append(largest, fmt.Sprintf("%s %s", x.name, byteSize(x.size)))
+	}
+	return fmt.Errorf("config vars total %s, above the %s a Kubernetes Secret holds (largest: %s)",
+		byteSize(total), byteSize(MaxSecretSize), strings.Join(largest, ", "))
+}
+
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // ProcessValues is one process type's Deployment.

@@ -328,6 +328,28 @@ func TestAppNamesAndMessages(t *testing.T) {
 			t.Errorf("no warning about worker's compound command:\n%s", stderr)
 		}
 	})
+	t.Run("config a Secret cannot hold", func(t *testing.T) {
+		// .env and app.json are each under the 1 MiB input bound; together they are not.
+		big := strings.Repeat("x", 700<<10)
+		dir := writeApp(t, map[string]string{
+			"Procfile": "web: sleep 60\n",
+			".env":     "BIG_ONE=" + secret + big + "\n",
+			"app.json": `{"env": {"BIG_TWO": {"value": "` + secret + big + `"}}}`,
+		})
+		out := filepath.Join(dir, "out")
+		_, stderr, code := run(t, dir, "chart", "--include-secrets", "-o", out)
+		if code != 1 || !strings.Contains(stderr, "above the 1.00 MiB a Kubernetes Secret holds (largest: BIG_ONE 700.0 KiB, BIG_TWO 700.0 KiB)") {
+			t.Errorf("exit %d, stderr:\n%s", code, stderr)
+		}
+		noSecret(t, stderr)
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("a chart was written with config a Secret cannot hold")
+		}
+		// Without the values the chart refers to a Secret made elsewhere: nothing to refuse.
+		if _, stderr, code := run(t, dir, "chart", "-o", out); code != 0 {
+			t.Errorf("chart without --include-secrets: exit %d\n%s", code, stderr)
+		}
+	})
 }
 
 // TestInputsMustBeText: bytes that are not UTF-8 are refused with file:line, never passed

@@ -209,6 +209,8 @@ func (m *Manager) editWith(ctx context.Context, fn func(*charts.Values) (string,
 		return nil, err
 	} else if _, err := fn(v); err != nil {
 		return nil, err
+	} else if err := v.Config.CheckSize(); err != nil {
+		return nil, err
 	}
 	res.Recovered, err = m.locked(ctx, func(ctx context.Context) error {
 		cur, err := m.current()
@@ -227,6 +229,9 @@ func (m *Manager) editWith(ctx context.Context, fn func(*charts.Values) (string,
 		}
 		desc, err := fn(v)
 		if err != nil {
+			return err
+		}
+		if err := v.Config.CheckSize(); err != nil {
 			return err
 		}
 		v.Release.Enabled = runRelease && v.Release.Command != ""
