@@ -62,11 +62,12 @@ func ForApp(a *app.App, o GenerateOptions) (*AppBuild, error) {
 	if b.Options.Generated != nil {
 		dockerfile = GeneratedDockerfile
 	}
-	excludes, err := Excludes(a.Dir, dockerfile)
+	bc, err := ReadContext(a.Dir, dockerfile)
 	if err != nil {
 		return nil, err
 	}
-	src, err := ReadSource(a.Dir, excludes, extra...)
+	b.Options.Context = bc
+	src, err := ReadSource(bc, extra...)
 	if err != nil {
 		return nil, err
 	}

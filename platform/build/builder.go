@@ -1,7 +1,6 @@
 package build
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/docker/cli/cli/config"
 	buildtypes "github.com/docker/docker/api/types/build"
@@ -18,7 +16,6 @@ import (
 	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
-	archive "github.com/moby/go-archive"
 
 	"github.com/slipwayhq/slipway/platform/image"
 )
@@ -61,8 +58,10 @@ func Connect() (client.APIClient, string, error) {
 
 // Options is one build.
 type Options struct {
-	// Dir is the build context: the repository.
+	// Dir is the app directory.
 	Dir string
+	// Context is the build context (see ReadContext); nil reads Dir's.
+	Context *Context
 	// Dockerfile is the Dockerfile's path in Dir; Generated, when set, is used instead.
 	Dockerfile string
 	Generated  []byte
@@ -185,23 +184,16 @@ func (b *Builder) build(ctx context.Context, o Options, ref image.Ref, backend B
 	if o.Generated != nil {
 		dockerfile = GeneratedDockerfile
 	}
-	excludes, err := Excludes(o.Dir, dockerfile)
-	if err != nil {
-		return "", err
+	bc := o.Context
+	if bc == nil {
+		var err error
+		if bc, err = ReadContext(o.Dir, dockerfile); err != nil {
+			return "", err
+		}
 	}
-	tarball, err := archive.TarWithOptions(o.Dir, &archive.TarOptions{ExcludePatterns: excludes})
-	if err != nil {
-		return "", fmt.Errorf("read the build context %s: %w", o.Dir, err)
-	}
+	tarball := bc.Tar(o.Generated)
 	defer tarball.Close()
 	var body io.Reader = tarball
-	if o.Generated != nil {
-		body = archive.ReplaceFileTarWrapper(tarball, map[string]archive.TarModifierFunc{
-			GeneratedDockerfile: func(string, *tar.Header, io.Reader) (*tar.Header, []byte, error) {
-				return &tar.Header{Name: GeneratedDockerfile, Mode: 0o644, Size: int64(len(o.Generated)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg}, o.Generated, nil
-			},
-		})
-	}
 	args := map[string]*string{}
 	for k, v := range o.Args {
 		args[k] = &v

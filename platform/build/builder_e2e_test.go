@@ -119,8 +119,7 @@ func testBuildPushReuse(t *testing.T, e *engine, name string, cached func(string
 	gitRun(t, dir, "init", "-q")
 	gitRun(t, dir, "add", ".")
 	gitRun(t, dir, "commit", "-qm", "one")
-	ex, _ := Excludes(dir, "Dockerfile")
-	src, err := ReadSource(dir, ex)
+	src, err := ReadSource(mustContext(t, dir, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +148,7 @@ func testBuildPushReuse(t *testing.T, e *engine, name string, cached func(string
 	}
 
 	write(t, dir, map[string]string{"app.sh": "echo two\n"})
-	src2, _ := ReadSource(dir, ex)
+	src2, _ := ReadSource(mustContext(t, dir, "Dockerfile"))
 	if src2.Tag == src.Tag {
 		t.Fatalf("a changed tree kept its tag %s", src.Tag)
 	}

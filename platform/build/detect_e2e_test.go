@@ -72,11 +72,7 @@ func TestGeneratedDockerfilesBuild(t *testing.T) {
 			var progress bytes.Buffer
 			b := &Builder{Docker: client, Host: h, Progress: &progress, Backend: BackendBuildKit}
 			bkTag := "buildkit-" + tc.sample
-			ex, err := Excludes(dir, GeneratedDockerfile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			src, err := ReadSource(dir, ex, bk.Dockerfile)
+			src, err := ReadSource(mustContext(t, dir, GeneratedDockerfile), bk.Dockerfile)
 			if err != nil {
 				t.Fatal(err)
 			}

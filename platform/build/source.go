@@ -6,15 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 )
 
@@ -51,88 +48,10 @@ func Excludes(dir, dockerfile string) ([]string, error) {
 	return append(ex, "!.dockerignore"), nil
 }
 
-// contextFiles lists the files of dir that enter the build context, sorted, slash paths.
-func contextFiles(dir string, excludes []string) ([]string, error) {
-	pm, err := patternmatcher.New(excludes)
-	if err != nil {
-		return nil, fmt.Errorf(".dockerignore: %w", err)
-	}
-	var files []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil || rel == "." {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		skip, err := pm.MatchesOrParentMatches(rel)
-		if err != nil {
-			return err
-		}
-		if skip {
-			if d.IsDir() && !pm.Exclusions() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.IsDir() {
-			files = append(files, rel)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read the build context %s: %w", dir, err)
-	}
-	sort.Strings(files)
-	return files, nil
-}
-
-// ContentHash hashes what enters the build context (paths, modes, contents) and extra
-// (the Dockerfile when generated, build args): the same content gives the same hash.
-func ContentHash(dir string, excludes []string, extra ...[]byte) (string, error) {
-	files, err := contextFiles(dir, excludes)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	for _, f := range files {
-		p := filepath.Join(dir, filepath.FromSlash(f))
-		info, err := os.Lstat(p)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s\x00%o\x00", f, info.Mode()&(fs.ModeType|0o111))
-		if info.Mode()&fs.ModeSymlink != 0 {
-			target, err := os.Readlink(p)
-			if err != nil {
-				return "", err
-			}
-			io.WriteString(h, target)
-		} else if info.Mode().IsRegular() {
-			fh, err := os.Open(p)
-			if err != nil {
-				return "", err
-			}
-			_, err = io.Copy(h, fh)
-			fh.Close()
-			if err != nil {
-				return "", err
-			}
-		}
-		h.Write([]byte{0})
-	}
-	for _, e := range extra {
-		h.Write(e)
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// ReadSource names the source in dir: its git commit and whether the tree is dirty, and the
-// tag. extra is what else the image depends on (see ContentHash).
-func ReadSource(dir string, excludes []string, extra ...[]byte) (*Source, error) {
+// ReadSource names the source of the build context c: its git commit and whether the tree
+// is dirty, and the tag. extra is what else the image depends on (see Context.Hash).
+func ReadSource(c *Context, extra ...[]byte) (*Source, error) {
+	dir := c.Dir
 	s := &Source{}
 	commit, err := git(dir, "rev-parse", "--verify", "-q", "HEAD")
 	if err == nil {
@@ -159,7 +78,7 @@ func ReadSource(dir string, excludes []string, extra ...[]byte) (*Source, error)
 			s.Tag += "-" + extraHash
 		}
 	default:
-		sum, err := ContentHash(dir, excludes, extra...)
+		sum, err := c.Hash(extra...)
 		if err != nil {
 			return nil, err
 		}

@@ -44,14 +44,7 @@ func TestContextFilesHonourDockerignore(t *testing.T) {
 		"node_modules/a":  "x",
 		"src/b.go":        "x",
 	})
-	ex, err := Excludes(dir, "Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := contextFiles(dir, ex)
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := mustContext(t, dir, "Dockerfile").Files
 	want := []string{".dockerignore", "Dockerfile", "app.js", "keep.log", "src/b.go"}
 	if !slices.Equal(files, want) {
 		t.Errorf("context files %v, want %v", files, want)
@@ -62,7 +55,7 @@ func TestReadSource(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{"Procfile": "web: x\n", ".dockerignore": "scratch/\n"})
 
-	outside, err := ReadSource(dir, nil)
+	outside, err := ReadSource(mustContext(t, dir, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,37 +66,46 @@ func TestReadSource(t *testing.T) {
 	gitRun(t, dir, "init", "-q")
 	gitRun(t, dir, "add", ".")
 	gitRun(t, dir, "commit", "-qm", "one")
-	ex, _ := Excludes(dir, "")
-	clean, err := ReadSource(dir, ex)
+	clean, err := ReadSource(mustContext(t, dir, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if clean.Dirty || len(clean.Commit) != 40 || clean.Tag != clean.Commit[:12] {
 		t.Errorf("clean tree: %+v", clean)
 	}
-	withExtra, _ := ReadSource(dir, ex, []byte("generated Dockerfile"))
+	withExtra, _ := ReadSource(mustContext(t, dir, ""), []byte("generated Dockerfile"))
 	if !strings.HasPrefix(withExtra.Tag, clean.Tag+"-") || withExtra.Tag == clean.Tag {
 		t.Errorf("a generated Dockerfile should show in the tag: %s", withExtra.Tag)
 	}
 
 	write(t, dir, map[string]string{"Procfile": "web: y\n"})
-	dirty, _ := ReadSource(dir, ex)
+	dirty, _ := ReadSource(mustContext(t, dir, ""))
 	if !dirty.Dirty || !regexp.MustCompile(`^[0-9a-f]{12}-dirty-[0-9a-f]{12}$`).MatchString(dirty.Tag) {
 		t.Errorf("dirty tree: %+v", dirty)
 	}
-	again, _ := ReadSource(dir, ex)
+	again, _ := ReadSource(mustContext(t, dir, ""))
 	if again.Tag != dirty.Tag {
 		t.Errorf("same content, different tags: %s, %s", dirty.Tag, again.Tag)
 	}
 	// A file the build context leaves out does not change the tag.
 	write(t, dir, map[string]string{"scratch/notes": "x"})
-	ignored, _ := ReadSource(dir, ex)
+	ignored, _ := ReadSource(mustContext(t, dir, ""))
 	if ignored.Tag != dirty.Tag {
 		t.Errorf("an ignored file changed the tag: %s, %s", dirty.Tag, ignored.Tag)
 	}
 	write(t, dir, map[string]string{"Procfile": "web: z\n"})
-	other, _ := ReadSource(dir, ex)
+	other, _ := ReadSource(mustContext(t, dir, ""))
 	if other.Tag == dirty.Tag {
 		t.Errorf("different content, same tag %s", other.Tag)
 	}
+}
+
+// mustContext reads dir's build context.
+func mustContext(t *testing.T, dir, dockerfile string) *Context {
+	t.Helper()
+	c, err := ReadContext(dir, dockerfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
