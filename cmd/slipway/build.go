@@ -26,8 +26,13 @@ func newBuildCmd(g *globals) *cobra.Command {
 		Long: `Build makes the app's image: every process type runs from it. The Dockerfile is the one
 slipway.yaml or heroku.yml names, else ./Dockerfile, else one generated for the detected
 language (--dockerfile prints it; it is never written into the repository; with BuildKit,
-a generated Go build keeps Go's build cache in a cache mount). The build context
-honours .dockerignore. The tag is the git commit's short sha; a dirty tree adds a hash of its
+a generated Go build keeps Go's build cache in a cache mount).
+
+What goes into the image: inside a git work tree, what git would commit — tracked files and
+untracked files that are not git-ignored — minus .dockerignore; a git-ignored .env never
+enters it, and .git never does. Outside git: every file minus .dockerignore, and minus .git
+and every .env* file. Links are sent as links. A .env* file git would commit is sent, with a
+warning. The tag is the git commit's short sha; a dirty tree adds a hash of its
 content, so the same content gets the same tag. An image whose tag the registry (with --push)
 or the engine already has is not built again.
 
@@ -78,7 +83,7 @@ func printDockerfile(g *globals, a *app.App) error {
 	}
 	if b.Plan == nil {
 		fmt.Fprintf(g.streams.Err, "%s has its own Dockerfile (%s); Slipway builds with it\n", a.Name, b.Options.Dockerfile)
-		df, err := os.ReadFile(b.Options.Dir + "/" + b.Options.Dockerfile)
+		df, err := app.ReadAppFile(b.Options.Dir, b.Options.Dockerfile)
 		if err != nil {
 			return err
 		}
@@ -113,6 +118,7 @@ func (g *globals) buildImage(ctx context.Context, a *app.App, push bool) (*build
 	if err != nil {
 		return nil, nil, err
 	}
+	printContextNotes(g, b.Options.Context)
 	if b.Plan != nil {
 		fmt.Fprintf(g.streams.Err, "no Dockerfile: building for %s %s (%s); see it with 'slipway build --dockerfile'\n", b.Plan.Language, b.Plan.Version, strings.Join(b.Plan.Reasons, "; "))
 		for _, w := range b.Plan.Warnings {
@@ -142,4 +148,22 @@ func (g *globals) buildImage(ctx context.Context, a *app.App, push bool) (*build
 		fmt.Fprintf(g.streams.Err, "built %s\n", res.Image)
 	}
 	return res, b.Source, nil
+}
+
+// printContextNotes says which local .env* files stay out of the image, and warns about
+// those that go in; names only, never contents.
+func printContextNotes(g *globals, c *build.Context) {
+	if c == nil {
+		return
+	}
+	if n := len(c.LeftOutEnv); n > 0 {
+		why := "git-ignored or .dockerignore'd"
+		if !c.Git {
+			why = "outside git, .env* files are never sent"
+		}
+		fmt.Fprintf(g.streams.Err, "note: %d local env file(s) left out of the image (%s): %s\n", n, why, strings.Join(c.LeftOutEnv, ", "))
+	}
+	for _, w := range c.Warnings {
+		g.warn(w)
+	}
 }

@@ -147,7 +147,7 @@ func testBuildPushReuse(t *testing.T, e *engine, name string, cached func(string
 		t.Errorf("an unchanged tree should be neither built nor pushed: %+v", again)
 	}
 
-	write(t, dir, map[string]string{"app.sh": "echo two\n"})
+	write(t, dir, map[string]string{"app.sh": fmt.Sprintf("echo two %d\n", time.Now().UnixNano())}) // new content: an earlier run's cache must not match
 	src2, _ := ReadSource(mustContext(t, dir, "Dockerfile"))
 	if src2.Tag == src.Tag {
 		t.Fatalf("a changed tree kept its tag %s", src.Tag)
