@@ -1,14 +1,18 @@
 package build
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
+	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/procfile"
 )
 
@@ -114,20 +118,64 @@ type repo struct {
 	proc *procfile.Procfile // nil without a (valid) Procfile
 }
 
-// exists reports whether name is a regular file in the repository root.
+// exists reports whether name is a regular file in the repository (a link counts only
+// when it stays inside the repository).
 func (r *repo) exists(name string) bool {
-	st, err := os.Stat(filepath.Join(r.dir, name))
+	root, err := os.OpenRoot(r.dir)
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	st, err := root.Stat(filepath.FromSlash(name))
 	return err == nil && st.Mode().IsRegular()
 }
 
-// read returns the contents of name, or nil when it does not exist.
+// maxLockfileSize bounds the lock files detection reads (yarn.lock, Gemfile.lock, …), which
+// can be larger than the other inputs' app.MaxInputSize.
+const maxLockfileSize = 64 << 20
+
+// lockfiles are the files read with maxLockfileSize.
+var lockfiles = setOfStrings("yarn.lock", "pnpm-lock.yaml", "Gemfile.lock", "Pipfile.lock", "package-lock.json")
+
+// read returns the contents of name, or nil when it does not exist. It reads as the app's
+// other inputs are read (app.ReadAppFile): a regular file, or a link that stays inside the
+// repository; a named pipe, a device or a link out of the repository is an error; at most
+// app.MaxInputSize bytes (maxLockfileSize for a lock file).
 func (r *repo) read(name string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(r.dir, name))
+	if !lockfiles[name] {
+		b, err := app.ReadAppFile(r.dir, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return b, err
+	}
+	root, err := os.OpenRoot(r.dir)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer root.Close()
+	// O_NONBLOCK: opening a named pipe must not wait for a writer; it is refused below.
+	f, err := root.OpenFile(filepath.FromSlash(name), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", name, st.Mode().Type())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxLockfileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(b) > maxLockfileSize {
+		return nil, fmt.Errorf("%s is more than %d MiB; Slipway reads lock files of at most that", name, maxLockfileSize>>20)
 	}
 	return b, nil
 }
@@ -177,7 +225,11 @@ func DetectFor(dir string, o GenerateOptions) (*Plan, error) {
 	r := &repo{dir: dir}
 	p := &Plan{}
 	if r.exists("Procfile") {
-		pf, err := procfile.ParseFile(filepath.Join(dir, "Procfile"))
+		var pf *procfile.Procfile
+		b, err := r.read("Procfile")
+		if err == nil {
+			pf, err = procfile.Parse(bytes.NewReader(b), "Procfile")
+		}
 		if err != nil {
 			// Detect is not the place to reject a Procfile (loading the app does that):
 			// without it the choice between languages falls back to the fixed order.

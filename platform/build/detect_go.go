@@ -182,7 +182,7 @@ func resolveGoPackages(r *repo, p *Plan, m *goMod, s *goSetup) {
 		s.pkgs = m.herokuInstal
 		s.out = "/app/bin/"
 		p.Reasons = append(p.Reasons, fmt.Sprintf("go.mod // +heroku install %s → built into /app/bin", strings.Join(m.herokuInstal, " ")))
-	case goMainPackage(r.dir):
+	case goMainPackage(r, "."):
 		s.pkgs = []string{"."}
 		s.out = "/app/bin/" + name
 		p.Reasons = append(p.Reasons, fmt.Sprintf("package main in the repository root → /app/bin/%s%s", name, named))
@@ -225,15 +225,16 @@ func goCommands(r *repo) []string {
 	return out
 }
 
-// goMainPackage reports whether a non-test Go file in dir declares package main.
-func goMainPackage(dir string) bool {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+// goMainPackage reports whether a non-test Go file in sub (a directory of the repository)
+// declares package main; files are read as r.read reads them.
+func goMainPackage(r *repo, sub string) bool {
+	files, _ := filepath.Glob(filepath.Join(r.dir, filepath.FromSlash(sub), "*.go"))
 	sort.Strings(files)
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
-		b, err := os.ReadFile(f)
+		b, err := r.read(path.Join(sub, filepath.Base(f)))
 		if err != nil {
 			continue
 		}

@@ -385,3 +385,26 @@ func TestConstraintDialects(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectReadsInsideTheApp: detection reads the app's files as its other inputs are
+// read: a package.json that links out of the app is refused, not read.
+func TestDetectReadsInsideTheApp(t *testing.T) {
+	outside := t.TempDir()
+	write(t, outside, map[string]string{"package.json": `{"engines":{"node":"20"}}`})
+	dir := t.TempDir()
+	if err := os.Symlink(filepath.Join(outside, "package.json"), filepath.Join(dir, "package.json")); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := Detect(dir); err == nil {
+		t.Errorf("a package.json linking out of the app was used: %s %s", p.Language, p.Version)
+	}
+	// A link inside the app is read.
+	write(t, dir, map[string]string{"real.json": `{"engines":{"node":"20"}}`})
+	os.Remove(filepath.Join(dir, "package.json"))
+	if err := os.Symlink("real.json", filepath.Join(dir, "package.json")); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := Detect(dir); err != nil || p.Version != "20" {
+		t.Errorf("a package.json linking inside the app: %v %v", p, err)
+	}
+}
