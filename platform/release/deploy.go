@@ -119,10 +119,25 @@ func (m *Manager) Deploy(ctx context.Context, o DeployOptions) (*Result, error) 
 	return m.deploy(ctx, o, desc, nil)
 }
 
+// PromoteOptions is one promotion.
+type PromoteOptions struct {
+	// App is the app, loaded with this (the target) environment's overrides.
+	App *app.App
+	// From is the app loaded with the source environment's overrides; it says which
+	// repository that environment configures. nil: unknown, as if it configured none.
+	From *app.App
+	// Timeout bounds the wait for the release command and the rollout (default DefaultTimeout).
+	Timeout time.Duration
+	// Force makes a release even when nothing changed.
+	Force bool
+}
+
 // Promote deploys the image of src's deployed release into this environment, without a
 // build: same digest and process commands, this environment's own config, domain and
-// formation. o.Image and o.Version are ignored.
-func (m *Manager) Promote(ctx context.Context, src *Manager, o DeployOptions) (*Result, error) {
+// formation. The image is copied only when this environment configures a repository
+// other than the source environment's (and the image is not there already); otherwise
+// the release runs the same reference (repository, tag and digest).
+func (m *Manager) Promote(ctx context.Context, src *Manager, po PromoteOptions) (*Result, error) {
 	from, err := src.current()
 	if err != nil {
 		return nil, err
@@ -134,21 +149,22 @@ func (m *Manager) Promote(ctx context.Context, src *Manager, o DeployOptions) (*
 	if err != nil {
 		return nil, err
 	}
+	o := DeployOptions{App: po.App, Timeout: po.Timeout, Force: po.Force}
 	o.Image = Image{Repository: fv.Image.Repository, Tag: fv.Image.Tag, Digest: fv.Image.Digest}
 	o.Version = fv.App.Version
 	desc := fmt.Sprintf("Promote v%d from %s", from.Version, src.Environment)
 	var copied string
-	if o.App != nil && o.App.Image.Repository != "" && o.App.Image.Repository != o.Image.Repository {
+	if dst := copyTarget(po.App, po.From, o.Image); dst != "" {
 		// This environment pulls from another registry: the image goes there first, by digest.
 		if o.Image.Digest == "" {
-			return nil, fmt.Errorf("promote v%d from %s: its image %s has no digest, so it cannot be copied to %s; deploy it by digest first", from.Version, src.Environment, o.Image, o.App.Image.Repository)
+			return nil, fmt.Errorf("promote v%d from %s: its image %s has no digest, so it cannot be copied to %s; deploy it by digest first", from.Version, src.Environment, o.Image, dst)
 		}
 		cp := m.Copy
 		if cp == nil {
 			cp = image.Copy
 		}
-		m.progress("Copying %s to %s", o.Image, o.App.Image.Repository)
-		to, err := cp(ctx, o.Image, o.App.Image.Repository)
+		m.progress("Copying %s to %s", o.Image, dst)
+		to, err := cp(ctx, o.Image, dst)
 		if err != nil {
 			return nil, err
 		}
@@ -160,6 +176,23 @@ func (m *Manager) Promote(ctx context.Context, src *Manager, o DeployOptions) (*
 		res.Copied = copied
 	}
 	return res, err
+}
+
+// copyTarget is the repository a promotion copies img into, or "" when it runs img as it
+// is: a copy is made only when the target environment (to) configures a repository that
+// differs from the source environment's (from) configured one and img is not in it. A
+// repository that is only the default (the app's name) is never copied to.
+func copyTarget(to, from *app.App, img Image) string {
+	if to == nil || !to.Image.Configured || to.Image.Repository == "" {
+		return ""
+	}
+	if from != nil && from.Image.Configured && from.Image.Repository == to.Image.Repository {
+		return ""
+	}
+	if img.Repository == to.Image.Repository {
+		return ""
+	}
+	return to.Image.Repository
 }
 
 func (m *Manager) deploy(ctx context.Context, o DeployOptions, desc string, promoted *charts.Values) (*Result, error) {
