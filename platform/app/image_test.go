@@ -11,7 +11,7 @@ func TestImageConfigured(t *testing.T) {
 	}{
 		{"default", "name: shop\n", "staging", false},
 		{"top level", "name: shop\nimage:\n  repository: reg.test/shop\n", "staging", true},
-		{"another environment's", "name: shop\nenvironments:\n  production:\n    image:\n      repository: reg.prod/shop\n", "staging", false},
+		{"another environment's", "name: shop\nenvironments:\n  staging: {}\n  production:\n    image:\n      repository: reg.prod/shop\n", "staging", false},
 		{"this environment's", "name: shop\nenvironments:\n  production:\n    image:\n      repository: reg.prod/shop\n", "production", true},
 	}
 	for _, tc := range cases {
