@@ -71,6 +71,9 @@ type FailedError struct {
 	// Output is the release command's output, when it was the release command that failed;
 	// Unready describes pods that did not become ready.
 	Output, Unready string
+	// Refused is the cluster's refusal to create the release's pods, when that is what
+	// failed (it is then the Reason too).
+	Refused *kube.Refusal
 	// RolledBack is the release that restored the previous one; RollbackErr why that failed.
 	RolledBack  *Release
 	RollbackErr error
@@ -413,17 +416,22 @@ func (m *Manager) apply(ctx context.Context, ch *change) (*release.Release, erro
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	var refused *kube.Refusal
 	switch {
 	case ctx.Err() != nil:
 		fe.Reason = errors.New("interrupted")
+	case errors.As(err, &refused):
+		fe.Reason, fe.Refused = refused, refused
 	case isTimeout(err):
 		fe.Reason = fmt.Errorf("not done within %s (--timeout)", timeout)
 	}
-	if ch.values.Release.Enabled && strings.Contains(err.Error(), "hooks failed") {
+	switch {
+	case fe.Refused != nil && fe.Refused.Kind == "Job":
+	case ch.values.Release.Enabled && strings.Contains(err.Error(), "hooks failed"):
 		fe.Reason = fmt.Errorf("the release command did not succeed: %w", fe.Reason)
 		fe.Output = m.Kube.JobOutput(context.WithoutCancel(ctx), m.App+"-release", 50)
-	} else {
-		fe.Unready = m.unready(context.WithoutCancel(ctx))
+	default:
+		fe.Unready = m.unready(context.WithoutCancel(ctx), fe.Refused == nil)
 	}
 	if ch.rollbackTo == nil {
 		return nil, fe
@@ -439,11 +447,20 @@ func (m *Manager) apply(ctx context.Context, ch *change) (*release.Release, erro
 	return nil, fe
 }
 
-// unready describes the pods of process types that are not fully ready.
-func (m *Manager) unready(ctx context.Context) string {
+// unready describes the pods of process types that are not fully ready and, with
+// refusals, what the cluster says when it refuses to create a type's pods.
+func (m *Manager) unready(ctx context.Context, refusals bool) string {
 	procs, err := m.Kube.Processes(ctx, m.App)
 	if err != nil {
 		return ""
+	}
+	refused := map[string][]string{}
+	if refusals {
+		if rs, err := m.Kube.Refusals(ctx, m.App); err == nil {
+			for _, r := range rs {
+				refused[r.Process] = append(refused[r.Process], r.Reason)
+			}
+		}
 	}
 	var b strings.Builder
 	for _, p := range procs {
@@ -457,6 +474,9 @@ func (m *Manager) unready(ctx context.Context) string {
 			continue
 		}
 		fmt.Fprintf(&b, "%s: %d/%d ready, %d/%d updated\n", p.Name, p.Ready, p.Desired, p.Updated, p.Desired)
+		for _, r := range refused[p.Name] {
+			fmt.Fprintf(&b, "  pods cannot be created: %s\n", r)
+		}
 		for _, pod := range p.Pods {
 			if pod.Ready {
 				continue
@@ -496,7 +516,9 @@ func (m *Manager) upgrade(ctx context.Context, ch *change) (*release.Release, er
 		in := action.NewInstall(cfg)
 		in.Namespace, in.ReleaseName, in.Description, in.Labels = m.Kube.Namespace, m.App, ch.description, labels
 		in.Wait, in.Timeout = true, timeout
-		rel, err := in.RunWithContext(ctx, ch.chart, vals)
+		rel, err := m.unlessRefused(ctx, func(ctx context.Context) (*release.Release, error) {
+			return in.RunWithContext(ctx, ch.chart, vals)
+		})
 		if err != nil {
 			return m.failed(rel, err)
 		}
@@ -505,11 +527,37 @@ func (m *Manager) upgrade(ctx context.Context, ch *change) (*release.Release, er
 	up := action.NewUpgrade(cfg)
 	up.Namespace, up.Description, up.Labels = m.Kube.Namespace, ch.description, labels
 	up.Wait, up.Timeout = true, timeout
-	rel, err := up.RunWithContext(ctx, m.App, ch.chart, vals)
+	rel, err := m.unlessRefused(ctx, func(ctx context.Context) (*release.Release, error) {
+		return up.RunWithContext(ctx, m.App, ch.chart, vals)
+	})
 	if err != nil {
 		return m.failed(rel, err)
 	}
 	return rel, nil
+}
+
+// unlessRefused runs an install or upgrade (run) while watching the app's ReplicaSets and
+// release Job: when the cluster refuses to create their pods for longer than a retry
+// takes, the wait is cancelled and the error is the *kube.Refusal, so the deploy fails
+// at once with the cluster's reason instead of waiting out its timeout.
+func (m *Manager) unlessRefused(ctx context.Context, run func(context.Context) (*release.Release, error)) (*release.Release, error) {
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		if r := m.Refusals.Await(wctx, m.Kube, m.App); r != nil {
+			cancel(r)
+		}
+	}()
+	rel, err := run(wctx)
+	cancel(nil)
+	<-watched
+	var r *kube.Refusal
+	if err != nil && ctx.Err() == nil && errors.As(context.Cause(wctx), &r) {
+		return rel, r
+	}
+	return rel, err
 }
 
 // failed finds the release a failed install or upgrade left, so its revision can be named.
