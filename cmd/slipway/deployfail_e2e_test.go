@@ -52,7 +52,7 @@ func TestDeployRefused(t *testing.T) {
 		r := c.fails(dir, append([]string{fmt.Sprintf("release v%d failed", before+1), "pods cannot be created: ", fmt.Sprintf("rolled back: v%d", before+2)}, want...),
 			"deploy", "--image", imgNew, "--timeout", refusedTimeout.String())
 		took := time.Since(start)
-		t.Logf("refused deploy failed after %s (--timeout %s)", took.Round(100*time.Millisecond), refusedTimeout)
+		t.Logf("refused deploy failed after %s (--timeout %s):\n%s", took.Round(100*time.Millisecond), refusedTimeout, r.stderr)
 		if took > 30*time.Second {
 			t.Errorf("the refused deploy took %s to fail (--timeout %s); want it to fail as soon as the cluster refuses", took, refusedTimeout)
 		}
@@ -66,7 +66,9 @@ func TestDeployRefused(t *testing.T) {
 		if err := json.Unmarshal([]byte(c.ok(dir, "releases", "-o", "json").stdout), &rels); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(rels); n < 2 || rels[n-2].Status != "failed" || rels[n-2].Image != imgNew || !strings.HasPrefix(rels[n-1].Description, "Rollback to") || rels[n-1].Status != "deployed" {
+		// Newest first: the rollback, then the refused release, which says why.
+		if len(rels) < 2 || rels[0].Status != "deployed" || !strings.HasPrefix(rels[0].Description, "Rollback to") ||
+			rels[1].Status != "failed" || rels[1].Image != imgNew || !strings.Contains(rels[1].Description, "pods cannot be created: ") {
 			t.Errorf("releases after the refused deploy: %+v", rels)
 		}
 	}

@@ -520,6 +520,7 @@ func (m *Manager) upgrade(ctx context.Context, ch *change) (*release.Release, er
 			return in.RunWithContext(ctx, ch.chart, vals)
 		})
 		if err != nil {
+			m.describeRefusal(cfg, rel, "Install", err)
 			return m.failed(rel, err)
 		}
 		return rel, nil
@@ -531,6 +532,7 @@ func (m *Manager) upgrade(ctx context.Context, ch *change) (*release.Release, er
 		return up.RunWithContext(ctx, m.App, ch.chart, vals)
 	})
 	if err != nil {
+		m.describeRefusal(cfg, rel, "Upgrade", err)
 		return m.failed(rel, err)
 	}
 	return rel, nil
@@ -558,6 +560,20 @@ func (m *Manager) unlessRefused(ctx context.Context, run func(context.Context) (
 		return rel, r
 	}
 	return rel, err
+}
+
+// describeRefusal puts the cluster's refusal (err, when it is one) into the description
+// of the release it failed, where Helm wrote only that its wait was cancelled.
+func (m *Manager) describeRefusal(cfg *action.Configuration, rel *release.Release, verb string, err error) {
+	var r *kube.Refusal
+	if !errors.As(err, &r) || rel == nil || rel.Info == nil || rel.Info.Status != release.StatusFailed {
+		return
+	}
+	// Helm's wait may still hold rel: the record is updated from a copy.
+	cp, info := *rel, *rel.Info
+	info.Description = fmt.Sprintf("%s %q failed: %v", verb, rel.Name, r)
+	cp.Info = &info
+	_ = cfg.Releases.Update(&cp)
 }
 
 // failed finds the release a failed install or upgrade left, so its revision can be named.
