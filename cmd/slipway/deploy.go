@@ -121,7 +121,7 @@ formation. Nothing is built or pushed. The release says "Promote vN from FROM".`
 			if err != nil {
 				return err
 			}
-			res, err := g.releaser(dst).Promote(c.Context(), g.manager(src), release.DeployOptions{App: dst.App, Timeout: timeout})
+			res, err := g.releaser(dst).Promote(c.Context(), g.manager(src), release.PromoteOptions{App: dst.App, From: src.App, Timeout: timeout})
 			return g.reportResult(dst, res, err)
 		},
 	}

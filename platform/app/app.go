@@ -137,6 +137,9 @@ type Autoscale struct {
 type Image struct {
 	// Repository is "registry/name" without a tag.
 	Repository string
+	// Configured is true when slipway.yaml sets Repository (at the top or for the
+	// environment); false when it is the default, the app's name.
+	Configured bool
 	// PullSecrets are docker-registry Secrets for a private registry.
 	PullSecrets []string
 }

@@ -100,7 +100,7 @@ func Load(dir string, opts Options) (*App, error) {
 			return nil, fmt.Errorf("unknown environment %q (known: %s); add it under environments: in %s", opts.Environment, strings.Join(a.EnvironmentNames(), ", "), ManifestFile)
 		}
 		if env.Image.Repository != "" {
-			a.Image.Repository = env.Image.Repository
+			a.Image.Repository, a.Image.Configured = env.Image.Repository, true
 		}
 		if len(env.Image.PullSecrets) > 0 {
 			a.Image.PullSecrets = env.Image.PullSecrets
@@ -561,7 +561,7 @@ func loadImageAndBuild(a *App, man *Manifest, root *yaml.Node, hy *HerokuYML) er
 		return err
 	}
 	if img.Repository != "" {
-		a.Image.Repository = img.Repository
+		a.Image.Repository, a.Image.Configured = img.Repository, true
 	}
 	a.Image.PullSecrets = img.PullSecrets
 	a.Build.Dockerfile = hy.Dockerfile

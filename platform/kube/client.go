@@ -28,7 +28,38 @@ type Config struct {
 	Namespace string
 }
 
-var errNoCluster = errors.New("no Kubernetes cluster configured: no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config)\n  hint: start a local cluster with 'slipway sandbox up' and run 'eval \"$(slipway sandbox env)\"'")
+const noClusterHint = "\n  hint: start a local cluster with 'slipway sandbox up' and run 'eval \"$(slipway sandbox env)\"'"
+
+var errNoCluster = errors.New("no Kubernetes cluster configured: no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config)" + noClusterHint)
+
+// noCluster says why the kubeconfig files read (files, in kubectl's order) configure no
+// cluster: a file that exists but is empty, or defines no cluster, is named;
+// errNoCluster when none of them exists.
+func noCluster(files []string) error {
+	var empty, bare []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if strings.TrimSpace(string(b)) == "" {
+			empty = append(empty, f)
+		} else {
+			bare = append(bare, f)
+		}
+	}
+	var what []string
+	if len(empty) > 0 {
+		what = append(what, fmt.Sprintf("kubeconfig %s is empty", strings.Join(empty, ", ")))
+	}
+	if len(bare) > 0 {
+		what = append(what, fmt.Sprintf("kubeconfig %s defines no cluster", strings.Join(bare, ", ")))
+	}
+	if len(what) == 0 {
+		return errNoCluster
+	}
+	return errors.New("no Kubernetes cluster configured: " + strings.Join(what, "; ") + noClusterHint)
+}
 
 // Client is a connection to one cluster, working in one namespace.
 type Client struct {
@@ -74,12 +105,12 @@ func Connect(cfg Config) (*Client, error) {
 		}
 	}
 	if len(raw.Clusters) == 0 && os.Getenv("KUBERNETES_SERVICE_HOST") == "" {
-		return nil, errNoCluster
+		return nil, noCluster(flags.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence())
 	}
 	rc, err := flags.ToRESTConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return nil, errNoCluster
+			return nil, noCluster(flags.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence())
 		}
 		return nil, fmt.Errorf("read kubeconfig: %w", err)
 	}

@@ -71,6 +71,9 @@ type FailedError struct {
 	// Output is the release command's output, when it was the release command that failed;
 	// Unready describes pods that did not become ready.
 	Output, Unready string
+	// Refused is the cluster's refusal to create the release's pods, when that is what
+	// failed (it is then the Reason too).
+	Refused *kube.Refusal
 	// RolledBack is the release that restored the previous one; RollbackErr why that failed.
 	RolledBack  *Release
 	RollbackErr error
@@ -119,10 +122,25 @@ func (m *Manager) Deploy(ctx context.Context, o DeployOptions) (*Result, error) 
 	return m.deploy(ctx, o, desc, nil)
 }
 
+// PromoteOptions is one promotion.
+type PromoteOptions struct {
+	// App is the app, loaded with this (the target) environment's overrides.
+	App *app.App
+	// From is the app loaded with the source environment's overrides; it says which
+	// repository that environment configures. nil: unknown, as if it configured none.
+	From *app.App
+	// Timeout bounds the wait for the release command and the rollout (default DefaultTimeout).
+	Timeout time.Duration
+	// Force makes a release even when nothing changed.
+	Force bool
+}
+
 // Promote deploys the image of src's deployed release into this environment, without a
 // build: same digest and process commands, this environment's own config, domain and
-// formation. o.Image and o.Version are ignored.
-func (m *Manager) Promote(ctx context.Context, src *Manager, o DeployOptions) (*Result, error) {
+// formation. The image is copied only when this environment configures a repository
+// other than the source environment's (and the image is not there already); otherwise
+// the release runs the same reference (repository, tag and digest).
+func (m *Manager) Promote(ctx context.Context, src *Manager, po PromoteOptions) (*Result, error) {
 	from, err := src.current()
 	if err != nil {
 		return nil, err
@@ -134,21 +152,22 @@ func (m *Manager) Promote(ctx context.Context, src *Manager, o DeployOptions) (*
 	if err != nil {
 		return nil, err
 	}
+	o := DeployOptions{App: po.App, Timeout: po.Timeout, Force: po.Force}
 	o.Image = Image{Repository: fv.Image.Repository, Tag: fv.Image.Tag, Digest: fv.Image.Digest}
 	o.Version = fv.App.Version
 	desc := fmt.Sprintf("Promote v%d from %s", from.Version, src.Environment)
 	var copied string
-	if o.App != nil && o.App.Image.Repository != "" && o.App.Image.Repository != o.Image.Repository {
+	if dst := copyTarget(po.App, po.From, o.Image); dst != "" {
 		// This environment pulls from another registry: the image goes there first, by digest.
 		if o.Image.Digest == "" {
-			return nil, fmt.Errorf("promote v%d from %s: its image %s has no digest, so it cannot be copied to %s; deploy it by digest first", from.Version, src.Environment, o.Image, o.App.Image.Repository)
+			return nil, fmt.Errorf("promote v%d from %s: its image %s has no digest, so it cannot be copied to %s; deploy it by digest first", from.Version, src.Environment, o.Image, dst)
 		}
 		cp := m.Copy
 		if cp == nil {
 			cp = image.Copy
 		}
-		m.progress("Copying %s to %s", o.Image, o.App.Image.Repository)
-		to, err := cp(ctx, o.Image, o.App.Image.Repository)
+		m.progress("Copying %s to %s", o.Image, dst)
+		to, err := cp(ctx, o.Image, dst)
 		if err != nil {
 			return nil, err
 		}
@@ -160,6 +179,23 @@ func (m *Manager) Promote(ctx context.Context, src *Manager, o DeployOptions) (*
 		res.Copied = copied
 	}
 	return res, err
+}
+
+// copyTarget is the repository a promotion copies img into, or "" when it runs img as it
+// is: a copy is made only when the target environment (to) configures a repository that
+// differs from the source environment's (from) configured one and img is not in it. A
+// repository that is only the default (the app's name) is never copied to.
+func copyTarget(to, from *app.App, img Image) string {
+	if to == nil || !to.Image.Configured || to.Image.Repository == "" {
+		return ""
+	}
+	if from != nil && from.Image.Configured && from.Image.Repository == to.Image.Repository {
+		return ""
+	}
+	if img.Repository == to.Image.Repository {
+		return ""
+	}
+	return to.Image.Repository
 }
 
 func (m *Manager) deploy(ctx context.Context, o DeployOptions, desc string, promoted *charts.Values) (*Result, error) {
@@ -380,17 +416,22 @@ func (m *Manager) apply(ctx context.Context, ch *change) (*release.Release, erro
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	var refused *kube.Refusal
 	switch {
 	case ctx.Err() != nil:
 		fe.Reason = errors.New("interrupted")
+	case errors.As(err, &refused):
+		fe.Reason, fe.Refused = refused, refused
 	case isTimeout(err):
 		fe.Reason = fmt.Errorf("not done within %s (--timeout)", timeout)
 	}
-	if ch.values.Release.Enabled && strings.Contains(err.Error(), "hooks failed") {
+	switch {
+	case fe.Refused != nil && fe.Refused.Kind == "Job":
+	case ch.values.Release.Enabled && strings.Contains(err.Error(), "hooks failed"):
 		fe.Reason = fmt.Errorf("the release command did not succeed: %w", fe.Reason)
 		fe.Output = m.Kube.JobOutput(context.WithoutCancel(ctx), m.App+"-release", 50)
-	} else {
-		fe.Unready = m.unready(context.WithoutCancel(ctx))
+	default:
+		fe.Unready = m.unready(context.WithoutCancel(ctx), fe.Refused == nil)
 	}
 	if ch.rollbackTo == nil {
 		return nil, fe
@@ -406,11 +447,20 @@ func (m *Manager) apply(ctx context.Context, ch *change) (*release.Release, erro
 	return nil, fe
 }
 
-// unready describes the pods of process types that are not fully ready.
-func (m *Manager) unready(ctx context.Context) string {
+// unready describes the pods of process types that are not fully ready and, with
+// refusals, what the cluster says when it refuses to create a type's pods.
+func (m *Manager) unready(ctx context.Context, refusals bool) string {
 	procs, err := m.Kube.Processes(ctx, m.App)
 	if err != nil {
 		return ""
+	}
+	refused := map[string][]string{}
+	if refusals {
+		if rs, err := m.Kube.Refusals(ctx, m.App); err == nil {
+			for _, r := range rs {
+				refused[r.Process] = append(refused[r.Process], r.Reason)
+			}
+		}
 	}
 	var b strings.Builder
 	for _, p := range procs {
@@ -424,6 +474,9 @@ func (m *Manager) unready(ctx context.Context) string {
 			continue
 		}
 		fmt.Fprintf(&b, "%s: %d/%d ready, %d/%d updated\n", p.Name, p.Ready, p.Desired, p.Updated, p.Desired)
+		for _, r := range refused[p.Name] {
+			fmt.Fprintf(&b, "  pods cannot be created: %s\n", r)
+		}
 		for _, pod := range p.Pods {
 			if pod.Ready {
 				continue
@@ -463,8 +516,11 @@ func (m *Manager) upgrade(ctx context.Context, ch *change) (*release.Release, er
 		in := action.NewInstall(cfg)
 		in.Namespace, in.ReleaseName, in.Description, in.Labels = m.Kube.Namespace, m.App, ch.description, labels
 		in.Wait, in.Timeout = true, timeout
-		rel, err := in.RunWithContext(ctx, ch.chart, vals)
+		rel, err := m.unlessRefused(ctx, func(ctx context.Context) (*release.Release, error) {
+			return in.RunWithContext(ctx, ch.chart, vals)
+		})
 		if err != nil {
+			m.describeRefusal(cfg, rel, "Install", err)
 			return m.failed(rel, err)
 		}
 		return rel, nil
@@ -472,11 +528,52 @@ func (m *Manager) upgrade(ctx context.Context, ch *change) (*release.Release, er
 	up := action.NewUpgrade(cfg)
 	up.Namespace, up.Description, up.Labels = m.Kube.Namespace, ch.description, labels
 	up.Wait, up.Timeout = true, timeout
-	rel, err := up.RunWithContext(ctx, m.App, ch.chart, vals)
+	rel, err := m.unlessRefused(ctx, func(ctx context.Context) (*release.Release, error) {
+		return up.RunWithContext(ctx, m.App, ch.chart, vals)
+	})
 	if err != nil {
+		m.describeRefusal(cfg, rel, "Upgrade", err)
 		return m.failed(rel, err)
 	}
 	return rel, nil
+}
+
+// unlessRefused runs an install or upgrade (run) while watching the app's ReplicaSets and
+// release Job: when the cluster refuses to create their pods for longer than a retry
+// takes, the wait is cancelled and the error is the *kube.Refusal, so the deploy fails
+// at once with the cluster's reason instead of waiting out its timeout.
+func (m *Manager) unlessRefused(ctx context.Context, run func(context.Context) (*release.Release, error)) (*release.Release, error) {
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		if r := m.Refusals.Await(wctx, m.Kube, m.App); r != nil {
+			cancel(r)
+		}
+	}()
+	rel, err := run(wctx)
+	cancel(nil)
+	<-watched
+	var r *kube.Refusal
+	if err != nil && ctx.Err() == nil && errors.As(context.Cause(wctx), &r) {
+		return rel, r
+	}
+	return rel, err
+}
+
+// describeRefusal puts the cluster's refusal (err, when it is one) into the description
+// of the release it failed, where Helm wrote only that its wait was cancelled.
+func (m *Manager) describeRefusal(cfg *action.Configuration, rel *release.Release, verb string, err error) {
+	var r *kube.Refusal
+	if !errors.As(err, &r) || rel == nil || rel.Info == nil || rel.Info.Status != release.StatusFailed {
+		return
+	}
+	// Helm's wait may still hold rel: the record is updated from a copy.
+	cp, info := *rel, *rel.Info
+	info.Description = fmt.Sprintf("%s %q failed: %v", verb, rel.Name, r)
+	cp.Info = &info
+	_ = cfg.Releases.Update(&cp)
 }
 
 // failed finds the release a failed install or upgrade left, so its revision can be named.

@@ -47,6 +47,9 @@ type Manager struct {
 	// Copy copies an image by digest into another repository, for promotions between
 	// environments with different registries (default image.Copy).
 	Copy func(ctx context.Context, from image.Ref, to string) (image.Ref, error)
+	// Refusals says how a deploy watches for pods the cluster refuses to create (zero: the
+	// defaults of kube.RefusalWatch).
+	Refusals kube.RefusalWatch
 
 	once    sync.Once
 	helm    *action.Configuration
