@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,69 +11,30 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
-	"github.com/slipwayhq/slipway/platform/app"
-	"github.com/slipwayhq/slipway/platform/kube"
+	"github.com/slipwayhq/slipway/platform/env"
 	"github.com/slipwayhq/slipway/platform/release"
 )
 
-// defaultEnv is the environment of cluster commands run without -e.
-const defaultEnv = "staging"
-
 // target is the app and environment a cluster command works on.
-type target struct {
-	// App is the loaded app; nil when only --app named it (no app directory).
-	App       *app.App
-	Name, Env string
-	Kube      *kube.Client
-}
+type target = env.Env
 
-// target loads the app in the working directory (or takes --app alone when the directory
-// holds no app and needApp is false) and connects to the environment's cluster.
-func (g *globals) target(env string, needApp bool) (*target, error) {
-	if env == "" {
-		env = defaultEnv
-	}
-	t := &target{Env: env}
-	var ctxName, ns string
-	if !needApp && g.app != "" && !hasAppFiles(g.dir) {
-		t.Name, ns = g.app, g.app+"-"+env
-	} else {
-		a, err := app.Load(g.dir, app.Options{Environment: env, Name: g.app})
-		if err != nil {
-			return nil, err
-		}
-		e, ok := a.Environments[env]
-		if !ok {
-			return nil, usageError{fmt.Errorf("-e %s: %s has no environment %q (known: %s)", env, a.Name, env, strings.Join(a.EnvironmentNames(), ", "))}
-		}
-		for _, w := range a.Warnings {
-			g.warn(w.String())
-		}
-		t.App, t.Name, ns, ctxName = a, a.Name, e.Namespace, e.Context
-	}
-	if g.context != "" {
-		ctxName = g.context
-	}
-	k, err := kube.Connect(kube.Config{Kubeconfig: g.kubeconfig, Context: ctxName, Namespace: ns})
+// target opens environment name (default staging) of the app in the working directory,
+// or of the app --app names alone when the directory holds no app and needApp is false,
+// and prints the app's warnings.
+func (g *globals) target(name string, needApp bool) (*target, error) {
+	t, err := env.Open(env.Options{Dir: g.dir, App: g.app, Environment: name, NeedApp: needApp, Kubeconfig: g.kubeconfig, Context: g.context})
 	if err != nil {
 		return nil, err
 	}
-	t.Kube = k
-	return t, nil
-}
-
-func hasAppFiles(dir string) bool {
-	for _, f := range []string{app.ProcfileFile, "slipway.yaml", "app.json", "heroku.yml"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			return true
-		}
+	for _, w := range t.Warnings {
+		g.warn(w.String())
 	}
-	return false
+	return t, nil
 }
 
 // manager is the release manager of t, with progress on stderr.
 func (g *globals) manager(t *target) *release.Manager {
-	return &release.Manager{Kube: t.Kube, App: t.Name, Environment: t.Env, Progress: g.streams.Err}
+	return t.Releases(g.streams.Err)
 }
 
 // releaser is manager for an operation that makes a release: from here on the first
@@ -107,10 +66,10 @@ func (g *globals) reportResult(t *target, res *release.Result, err error) error 
 	}
 	r := res.Release
 	if res.Unchanged {
-		fmt.Fprintf(g.streams.Out, "%s v%d in %s (namespace %s) is unchanged: it runs this image, chart and config already (--force releases anyway)\n  image %s\n", t.Name, r.Revision, t.Env, t.Kube.Namespace, r.Image)
+		fmt.Fprintf(g.streams.Out, "%s v%d in %s (namespace %s) is unchanged: it runs this image, chart and config already (--force releases anyway)\n  image %s\n", t.Name, r.Revision, t.Environment, t.Kube.Namespace, r.Image)
 		return nil
 	}
-	fmt.Fprintf(g.streams.Out, "%s v%d in %s (namespace %s): %s\n  image %s\n", t.Name, r.Revision, t.Env, t.Kube.Namespace, r.Description, r.Image)
+	fmt.Fprintf(g.streams.Out, "%s v%d in %s (namespace %s): %s\n  image %s\n", t.Name, r.Revision, t.Environment, t.Kube.Namespace, r.Description, r.Image)
 	return nil
 }
 

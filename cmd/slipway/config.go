@@ -74,7 +74,7 @@ func newConfigGetCmd(g *globals) *cobra.Command {
 			}
 			v, ok := vars[args[0]]
 			if !ok {
-				return fmt.Errorf("config var %s is not set in %s", args[0], t.Env)
+				return fmt.Errorf("config var %s is not set in %s", args[0], t.Environment)
 			}
 			fmt.Fprintln(g.streams.Out, v)
 			return nil

@@ -145,7 +145,10 @@ func (o *localOptions) run(c *cobra.Command, g *globals, args []string) error {
 	}
 	r := &local.Runner{
 		Dir: g.dir, Env: env, BasePort: base, Release: release, Types: types, Timeout: t,
-		Out: g.streams.Out, Color: g.streams.OutTTY && !g.noColor && g.streams.Getenv("NO_COLOR") == "",
+		Out: g.streams.Out,
+	}
+	if g.streams.OutTTY && !g.noColor && g.streams.Getenv("NO_COLOR") == "" {
+		r.Prefix = colourPrefix
 	}
 	if top := base + topOffset(types); top > 65535 {
 		return usageError{fmt.Errorf("ports from %d reach %d, past 65535: choose a lower -p", base, top)}

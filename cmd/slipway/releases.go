@@ -33,7 +33,7 @@ func newReleasesCmd(g *globals) *cobra.Command {
 				rels = rels[:limit]
 			}
 			if len(rels) == 0 && out.format == "table" {
-				fmt.Fprintf(g.streams.Err, "%s has no releases in %s (namespace %s)\n", t.Name, t.Env, t.Kube.Namespace)
+				fmt.Fprintf(g.streams.Err, "%s has no releases in %s (namespace %s)\n", t.Name, t.Environment, t.Kube.Namespace)
 				return nil
 			}
 			now := time.Now()

@@ -55,7 +55,7 @@ deploys and rollbacks keep them. TYPE=0 stops a type. An autoscaled type is chan
 					parts = append(parts, fmt.Sprintf("%s=%d", p.Name, p.Desired))
 				}
 			}
-			fmt.Fprintf(g.streams.Out, "scaled %s in %s: %s\n", t.Name, t.Env, strings.Join(parts, " "))
+			fmt.Fprintf(g.streams.Out, "scaled %s in %s: %s\n", t.Name, t.Environment, strings.Join(parts, " "))
 			return nil
 		},
 	}
@@ -102,7 +102,7 @@ func newPsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if len(procs) == 0 && out.format == "table" {
-				fmt.Fprintf(g.streams.Err, "%s runs nothing in %s (namespace %s)\n", t.Name, t.Env, t.Kube.Namespace)
+				fmt.Fprintf(g.streams.Err, "%s runs nothing in %s (namespace %s)\n", t.Name, t.Environment, t.Kube.Namespace)
 				return nil
 			}
 			now := time.Now()

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/slipwayhq/slipway/platform/lines"
 	"github.com/slipwayhq/slipway/procfile"
 )
 
@@ -57,8 +58,10 @@ type Runner struct {
 	Timeout time.Duration
 	// Out receives the merged log stream.
 	Out io.Writer
-	// Color colours each process's prefix.
-	Color bool
+	// Prefix writes each log line's prefix (default lines.TimeName: "15:04:05 web.1 | ");
+	// the front end colours it if it likes. Sources are numbered in start order, the
+	// release first; Slipway's own messages come from "system", index -1.
+	Prefix lines.Prefix
 	// Shell runs the commands (default /bin/sh).
 	Shell string
 	// Now is the clock of the log lines' timestamps.
@@ -86,7 +89,7 @@ var ErrOutputClosed = errors.New("the log output was closed")
 type instance struct {
 	name   string
 	cmd    *exec.Cmd
-	src    *source
+	src    *lines.Source
 	done   chan struct{} // closed once the process has exited and been waited for
 	copied chan struct{} // closed once its output has been read to the end
 	code   int
@@ -117,12 +120,12 @@ func (r *Runner) Run(ctx context.Context, kill <-chan struct{}) (Result, error) 
 	for _, t := range r.Types {
 		width = max(width, len(instanceName(t.Name, t.Count)))
 	}
-	m := newMux(r.Out, width, r.Color, r.Now)
-	s := &stopper{runner: r, sys: m.source("system", -1), kill: kill}
+	m := lines.New(r.Out, lines.Options{Prefix: r.Prefix, Width: width, Now: r.Now})
+	s := &stopper{runner: r, sys: m.Source("system", -1), kill: kill}
 	exits := make(chan *instance, 1+r.total())
 
 	if r.Release != "" {
-		in, err := r.start(m.source("release", 0), r.Release, r.BasePort, exits)
+		in, err := r.start(m.Source("release", 0), r.Release, r.BasePort, exits)
 		if err != nil {
 			return Result{}, fmt.Errorf("start the release command: %w", err)
 		}
@@ -130,16 +133,16 @@ func (r *Runner) Run(ctx context.Context, kill <-chan struct{}) (Result, error) 
 		select {
 		case <-in.done:
 			if in.code != 0 {
-				s.sys.say(fmt.Sprintf("release failed (exit code %d): nothing else starts", in.code))
+				s.sys.Line(fmt.Sprintf("release failed (exit code %d): nothing else starts", in.code))
 				s.stop(false)
 				return Result{Process: in.name, Code: in.code, Release: true}, nil
 			}
 			<-exits
 		case <-ctx.Done():
-			s.sys.say("interrupted during the release phase")
+			s.sys.Line("interrupted during the release phase")
 			s.stop(true)
 			return Result{Interrupted: true, Release: true}, nil
-		case <-m.broken:
+		case <-m.Broken():
 			s.stop(true)
 			return Result{Release: true}, ErrOutputClosed
 		}
@@ -155,7 +158,7 @@ func (r *Runner) Run(ctx context.Context, kill <-chan struct{}) (Result, error) 
 		for i := range t.Count {
 			name := t.Name + "." + strconv.Itoa(i+1)
 			port := r.BasePort + 100*t.Position + i
-			in, err := r.start(m.source(name, colour), t.Command, port, exits)
+			in, err := r.start(m.Source(name, colour), t.Command, port, exits)
 			if err != nil {
 				s.stop(true)
 				return Result{}, fmt.Errorf("start %s: %w", name, err)
@@ -170,10 +173,10 @@ func (r *Runner) Run(ctx context.Context, kill <-chan struct{}) (Result, error) 
 		s.stop(true)
 		return Result{Process: in.name, Code: in.code}, nil
 	case <-ctx.Done():
-		s.sys.say("interrupted: stopping (press Ctrl-C again to kill at once)")
+		s.sys.Line("interrupted: stopping (press Ctrl-C again to kill at once)")
 		s.stop(true)
 		return Result{Interrupted: true}, nil
-	case <-m.broken:
+	case <-m.Broken():
 		s.stop(true)
 		return Result{}, ErrOutputClosed
 	}
@@ -193,11 +196,11 @@ func instanceName(typ string, count int) string {
 }
 
 // start runs one instance, reading its output into the mux and reporting its exit on exits.
-func (r *Runner) start(src *source, command string, port int, exits chan<- *instance) (*instance, error) {
+func (r *Runner) start(src *lines.Source, command string, port int, exits chan<- *instance) (*instance, error) {
 	script, _ := procfile.ExecCommand(command)
 	cmd := exec.Command(r.Shell, "-c", script)
 	cmd.Dir = r.Dir
-	cmd.Env = SetEnv(r.Env, "PORT", strconv.Itoa(port), "DYNO", src.name, "PS", src.name)
+	cmd.Env = SetEnv(r.Env, "PORT", strconv.Itoa(port), "DYNO", src.Name(), "PS", src.Name())
 	cmd.SysProcAttr = sysProcAttr()
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -211,10 +214,10 @@ func (r *Runner) start(src *source, command string, port int, exits chan<- *inst
 		pr.Close()
 		return nil, err
 	}
-	in := &instance{name: src.name, cmd: cmd, src: src, done: make(chan struct{}), copied: make(chan struct{})}
-	src.say(fmt.Sprintf("started with pid %d (PORT=%d)", cmd.Process.Pid, port))
+	in := &instance{name: src.Name(), cmd: cmd, src: src, done: make(chan struct{}), copied: make(chan struct{})}
+	src.Line(fmt.Sprintf("started with pid %d (PORT=%d)", cmd.Process.Pid, port))
 	go func() {
-		src.copy(pr)
+		src.Copy(pr)
 		pr.Close()
 		close(in.copied)
 	}()
@@ -226,7 +229,7 @@ func (r *Runner) start(src *source, command string, port int, exits chan<- *inst
 		case <-in.copied:
 		case <-time.After(50 * time.Millisecond):
 		}
-		src.say(describeExit(cmd.ProcessState, err))
+		src.Line(describeExit(cmd.ProcessState, err))
 		close(in.done)
 		exits <- in
 	}()

@@ -4,6 +4,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/slipwayhq/slipway/platform/lines"
 )
 
 // pollEvery is how often a stop looks at the process table.
@@ -15,7 +17,7 @@ const giveUpAfter = 30 * time.Second
 // stopper ends the instances a run started, and everything they started.
 type stopper struct {
 	runner *Runner
-	sys    *source
+	sys    *lines.Source
 	kill   <-chan struct{}
 	all    []*instance
 }
@@ -35,7 +37,7 @@ func (s *stopper) stop(announce bool) {
 	}
 	if live := s.live(); len(live) > 0 || len(descendants(self)) > 0 {
 		if announce {
-			s.sys.say("sending SIGTERM to all processes")
+			s.sys.Line("sending SIGTERM to all processes")
 		}
 		s.signal(self, syscall.SIGTERM)
 	}
@@ -54,7 +56,7 @@ func (s *stopper) stop(announce bool) {
 		}
 	}
 	if escalate {
-		s.sys.say("sending SIGKILL to all processes")
+		s.sys.Line("sending SIGKILL to all processes")
 		giveUp := time.Now().Add(giveUpAfter)
 		for !s.gone(self, started) && time.Now().Before(giveUp) {
 			s.signal(self, syscall.SIGKILL)
