@@ -14,7 +14,7 @@ import (
 
 	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/platform/kube"
-		"github.com/slipwayhq/slipway/platform/release"
+	"github.com/slipwayhq/slipway/platform/release"
 )
 
 // Default is the environment an operation works on when none is named.
