@@ -55,7 +55,9 @@ func engineBuild(t *testing.T, backend build.Backend, out, push []byte, f progre
 		t.Fatal(err)
 	}
 	b := &build.Builder{Docker: &fakeEngine{build: out, push: push}, Host: "fake", Progress: f, Backend: backend,
-		Resolve: func(context.Context, image.Ref) (image.Ref, error) { return image.Ref{}, errors.New("not in the registry") }}
+		Resolve: func(context.Context, image.Ref) (image.Ref, error) {
+			return image.Ref{}, errors.New("not in the registry")
+		}}
 	return b.Build(context.Background(), build.Options{Dir: dir, Dockerfile: "Dockerfile", Repository: "localhost:5000/app", Tag: "v1", Push: push != nil})
 }
 
