@@ -12,6 +12,7 @@ import (
 	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/platform/build"
 	"github.com/slipwayhq/slipway/platform/image"
+	"github.com/slipwayhq/slipway/render"
 )
 
 type buildOptions struct {
@@ -130,8 +131,9 @@ func (g *globals) buildImage(ctx context.Context, a *app.App, push bool) (*build
 	if err != nil {
 		return nil, nil, err
 	}
-	fd := os.Stderr.Fd()
-	builder := &build.Builder{Docker: docker, Host: host, Progress: g.streams.Err, TerminalFd: fd, Terminal: g.streams.ErrTTY && term.IsTerminal(int(fd)), Backend: backend}
+	fd := int(os.Stderr.Fd())
+	view := render.BuildOptions{Terminal: g.streams.ErrTTY && term.IsTerminal(fd), Size: func() (int, int, error) { return term.GetSize(fd) }}
+	builder := &build.Builder{Docker: docker, Host: host, Progress: render.Build(g.streams.Err, view), Backend: backend}
 	b.Options.Push = push
 	res, err := builder.Build(ctx, b.Options)
 	if err != nil {

@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,9 +14,9 @@ import (
 	imagetypes "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/slipwayhq/slipway/platform/image"
+	"github.com/slipwayhq/slipway/platform/progress"
 )
 
 // GeneratedDockerfile is the name a generated Dockerfile has in the build context.
@@ -29,11 +28,12 @@ type Builder struct {
 	Docker client.APIClient
 	// Host names the engine in errors (DOCKER_HOST or the default socket).
 	Host string
-	// Progress receives the engine's output: steps and layer progress.
-	Progress io.Writer
-	// TerminalFd and Terminal make progress redraw in place on a terminal.
-	TerminalFd uintptr
-	Terminal   bool
+	// Progress receives the build's progress (phase Build) and the push's (phase Push): the
+	// engine's output decoded, in events whose Build is set (BuildKit's status, the engine's
+	// JSON messages), for a renderer that shows it as docker does; and a plain Message per
+	// step that starts, ends or fails, and for the push, for a front end with no such view.
+	// Nil drops them.
+	Progress progress.Func
 	// Backend chooses the engine's builder: BuildKit when the engine has it (BackendAuto,
 	// the default), or as DOCKER_BUILDKIT says (see BackendFromEnv).
 	Backend Backend
@@ -125,13 +125,6 @@ type PushError struct {
 func (e *PushError) Error() string {
 	host, _, _ := strings.Cut(e.Ref, "/")
 	return fmt.Sprintf("push %s to the registry %s: %s", e.Ref, host, e.Message)
-}
-
-func (b *Builder) progress() io.Writer {
-	if b.Progress == nil {
-		return io.Discard
-	}
-	return b.Progress
 }
 
 // Build builds o's image unless it exists already (in the registry when pushing, in the
@@ -226,30 +219,48 @@ func (b *Builder) startBuild(ctx context.Context, body io.Reader, opts buildtype
 	return resp.Body, nil
 }
 
-// buildClassic runs a build with the engine's classic builder, its output shown as docker
-// shows it (Step N/M lines, the steps' output, layer progress).
+// buildClassic runs a build with the engine's classic builder; its output (Step N/M lines,
+// the steps' output, layer progress) goes to Progress as the engine's JSON messages.
 func (b *Builder) buildClassic(ctx context.Context, body io.Reader, opts buildtypes.ImageBuildOptions, ref image.Ref) (string, error) {
 	stream, err := b.startBuild(ctx, body, opts, ref)
 	if err != nil {
 		return "", err
 	}
 	defer stream.Close()
-	var id string
-	steps := &stepWriter{w: b.progress()}
-	err = jsonmessage.DisplayJSONMessagesStream(stream, steps, b.TerminalFd, b.Terminal, func(m jsonmessage.JSONMessage) {
-		var aux struct{ ID string }
-		if m.Aux != nil && json.Unmarshal(*m.Aux, &aux) == nil && aux.ID != "" {
-			id = aux.ID
-		}
-	})
+	b.update(progress.Build, &progress.BuildUpdate{Begin: true})
+	id, err := b.readClassic(stream)
+	if err != nil && !errors.As(err, new(*StepError)) {
+		err = fmt.Errorf("build %s: %w", ref, err)
+	}
+	b.end(progress.Build, false, err)
 	if err != nil {
-		var je *jsonmessage.JSONError
-		if errors.As(err, &je) {
-			return "", &StepError{Step: steps.last, Message: strings.TrimSpace(je.Message)}
-		}
-		return "", fmt.Errorf("build %s: %w", ref, err)
+		return "", err
 	}
 	return id, nil
+}
+
+// readClassic passes the classic builder's messages in r on to Progress and returns the
+// image ID, or a *StepError naming the step that failed.
+func (b *Builder) readClassic(r io.Reader) (string, error) {
+	var id string
+	var steps stepLines
+	err := b.readMessages(r, progress.Build, func(raw json.RawMessage) {
+		var aux struct{ ID string }
+		if json.Unmarshal(raw, &aux) == nil && aux.ID != "" {
+			id = aux.ID
+		}
+	}, func(m *engineMessage) error {
+		for _, step := range steps.add(m.Stream) {
+			b.Progress.Send(progress.Event{Phase: progress.Build, Status: progress.Running, Message: step})
+		}
+		if m.Error != nil {
+			se := &StepError{Step: steps.last, Message: strings.TrimSpace(m.Error.Message)}
+			b.Progress.Send(progress.Event{Phase: progress.Build, Status: progress.Failed, Message: oneLine(se.Error()), Err: se})
+			return se
+		}
+		return nil
+	})
+	return id, err
 }
 
 func (b *Builder) push(ctx context.Context, ref image.Ref) (string, error) {
@@ -257,28 +268,50 @@ func (b *Builder) push(ctx context.Context, ref image.Ref) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	b.Progress.Send(progress.Event{Phase: progress.Push, Status: progress.Running, Message: "push " + ref.String()})
 	rc, err := b.Docker.ImagePush(ctx, ref.String(), imagetypes.PushOptions{RegistryAuth: auth})
 	if err != nil {
 		if client.IsErrConnectionFailed(err) {
-			return "", &EngineError{Host: b.Host, Err: err}
+			err = &EngineError{Host: b.Host, Err: err}
+		} else {
+			err = &PushError{Ref: ref.String(), Message: err.Error()}
 		}
-		return "", &PushError{Ref: ref.String(), Message: err.Error()}
+		b.Progress.Send(progress.Event{Phase: progress.Push, Status: progress.Failed, Message: oneLine(err.Error()), Err: err})
+		return "", err
 	}
 	defer rc.Close()
+	b.update(progress.Push, &progress.BuildUpdate{Begin: true})
+	digest, err := b.readPush(rc)
+	if err != nil {
+		err = &PushError{Ref: ref.String(), Message: err.Error()}
+	}
+	b.end(progress.Push, false, err)
+	if err != nil {
+		b.Progress.Send(progress.Event{Phase: progress.Push, Status: progress.Failed, Message: oneLine(err.Error()), Err: err})
+		return "", err
+	}
+	b.Progress.Send(progress.Event{Phase: progress.Push, Status: progress.Done, Message: "pushed " + ref.String() + "@" + digest})
+	return digest, nil
+}
+
+// readPush passes a push's messages in r on to Progress and returns the pushed digest.
+func (b *Builder) readPush(r io.Reader) (string, error) {
 	var digest string
-	err = jsonmessage.DisplayJSONMessagesStream(rc, b.progress(), b.TerminalFd, b.Terminal, func(m jsonmessage.JSONMessage) {
+	err := b.readMessages(r, progress.Push, func(raw json.RawMessage) {
 		var aux struct{ Digest string }
-		if m.Aux != nil && json.Unmarshal(*m.Aux, &aux) == nil && aux.Digest != "" {
+		if json.Unmarshal(raw, &aux) == nil && aux.Digest != "" {
 			digest = aux.Digest
 		}
+	}, func(m *engineMessage) error {
+		if m.Error != nil {
+			return errors.New(m.Error.Message)
+		}
+		return nil
 	})
-	if err != nil {
-		return "", &PushError{Ref: ref.String(), Message: err.Error()}
+	if err == nil && digest == "" {
+		err = errors.New("the engine reported no digest")
 	}
-	if digest == "" {
-		return "", &PushError{Ref: ref.String(), Message: "the engine reported no digest"}
-	}
-	return digest, nil
+	return digest, err
 }
 
 // registryAuth is the docker config's credentials for the repository's registry (credential
@@ -299,25 +332,27 @@ func registryAuth(repo string) (string, error) {
 	})
 }
 
-// stepWriter passes the build output through and remembers the last "Step N/M : …" line,
-// to name the step that failed.
-type stepWriter struct {
-	w    io.Writer
-	buf  bytes.Buffer
-	last string
+// stepLines reads the classic builder's output for its "Step N/M : …" lines, to name the
+// step that failed.
+type stepLines struct {
+	partial string
+	last    string
 }
 
-func (s *stepWriter) Write(p []byte) (int, error) {
-	s.buf.Write(p)
+// add adds output and returns the step lines it completes.
+func (s *stepLines) add(text string) []string {
+	var steps []string
+	s.partial += text
 	for {
-		line, err := s.buf.ReadString('\n')
-		if err != nil {
-			s.buf.WriteString(line)
+		line, rest, ok := strings.Cut(s.partial, "\n")
+		if !ok {
 			break
 		}
+		s.partial = rest
 		if t := strings.TrimSpace(line); strings.HasPrefix(t, "Step ") {
 			s.last = t
+			steps = append(steps, t)
 		}
 	}
-	return s.w.Write(p)
+	return steps
 }

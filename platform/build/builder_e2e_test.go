@@ -21,6 +21,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/e2e"
 	"github.com/slipwayhq/slipway/platform/image"
+	"github.com/slipwayhq/slipway/render"
 )
 
 // backends are the engine's two builders, and how each shows a step in its output.
@@ -84,7 +85,7 @@ func newEngine(t *testing.T, bases ...string) *engine {
 			}
 		}
 	})
-	return &engine{t: t, builder: &Builder{Docker: docker, Host: h, Progress: out}, out: out, srv: srv,
+	return &engine{t: t, builder: &Builder{Docker: docker, Host: h, Progress: render.Build(out, render.BuildOptions{})}, out: out, srv: srv,
 		registry: reg}
 }
 

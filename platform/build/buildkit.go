@@ -8,15 +8,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/docker/docker/api/types"
 	buildtypes "github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/versions"
-	"github.com/docker/docker/pkg/jsonmessage"
-	"golang.org/x/term"
 
 	"github.com/slipwayhq/slipway/platform/image"
+	"github.com/slipwayhq/slipway/platform/progress"
 )
 
 // Backend is the engine's builder that builds an image.
@@ -93,28 +91,31 @@ func (b *Builder) buildKit(ctx context.Context, body io.Reader, opts buildtypes.
 		return "", err
 	}
 	defer stream.Close()
+	b.update(progress.Build, &progress.BuildUpdate{Begin: true, BuildKit: true})
 	id, err := b.readBuildKit(stream)
-	var se *StepError
 	switch {
-	case errors.As(err, &se):
-		return "", se
+	case errors.As(err, new(*StepError)):
 	case err != nil && ctx.Err() != nil:
-		return "", fmt.Errorf("build %s: %w", ref, ctx.Err())
+		err = fmt.Errorf("build %s: %w", ref, ctx.Err())
 	case err != nil:
-		return "", fmt.Errorf("build %s: %w", ref, err)
+		err = fmt.Errorf("build %s: %w", ref, err)
+	}
+	b.end(progress.Build, true, err)
+	if err != nil {
+		return "", err
 	}
 	return id, nil
 }
 
-// readBuildKit shows the progress of a BuildKit build from the engine's output r and returns
-// the image ID, or a *StepError naming the step that failed.
+// readBuildKit passes the progress of a BuildKit build in the engine's output r on to
+// Progress, decoded, and returns the image ID, or a *StepError naming the step that failed.
 func (b *Builder) readBuildKit(r io.Reader) (string, error) {
-	view := b.view()
+	steps := newStepTracker(b.Progress)
 	var id, failure string
 	var readErr error
 	dec := json.NewDecoder(r)
 	for readErr == nil {
-		var m jsonmessage.JSONMessage
+		var m engineMessage
 		if err := dec.Decode(&m); err != nil {
 			if !errors.Is(err, io.EOF) {
 				readErr = fmt.Errorf("read the engine's output: %w", err)
@@ -135,45 +136,107 @@ func (b *Builder) readBuildKit(r io.Reader) (string, error) {
 				readErr = err
 				continue
 			}
-			view.update(s)
+			b.update(progress.Build, &progress.BuildUpdate{BuildKit: true, Solve: s})
+			steps.apply(s)
 		case m.ID == auxImageID && m.Aux != nil:
 			var res buildtypes.Result
 			if err := json.Unmarshal(*m.Aux, &res); err == nil {
 				id = res.ID
 			}
 		case m.Stream != "":
-			view.text(m.Stream)
+			b.update(progress.Build, &progress.BuildUpdate{BuildKit: true, Text: m.Stream})
 		}
 	}
-	view.finish()
-	summary(b.progress(), view.steps())
+	var err error
 	switch {
 	case failure != "":
 		se := &StepError{Message: failure}
-		if v := view.steps().failed(); v != nil {
-			se.Step = v.name
+		if st := steps.failed(); st != nil {
+			se.Step = st.name
 		}
-		return "", se
+		err = se
 	case readErr != nil:
-		return "", readErr
+		err = readErr
 	case id == "":
-		return "", errors.New("the engine reported no image ID")
+		err = errors.New("the engine reported no image ID")
+	}
+	if err != nil {
+		return "", err
 	}
 	return id, nil
 }
 
-// view is the progress view for this builder's output.
-func (b *Builder) view() progressView {
-	if !b.Terminal {
-		return newPlainView(b.progress())
-	}
-	fd := int(b.TerminalFd)
-	size := func() (int, int) {
-		w, h, err := term.GetSize(fd)
-		if err != nil {
-			return 80, 24
+// stepTracker follows a BuildKit build's steps to name the one that failed, and sends a
+// Message event when a step starts, ends or fails.
+type stepTracker struct {
+	send     progress.Func
+	byDigest map[string]*step
+	list     []*step // in the order first reported
+	seen     int
+}
+
+// step is what the tracker knows of one of BuildKit's vertexes.
+type step struct {
+	name, err          string
+	started, completed bool
+	// seen orders the steps as they first started (or completed from the cache).
+	seen int
+}
+
+func newStepTracker(send progress.Func) *stepTracker {
+	return &stepTracker{send: send, byDigest: map[string]*step{}}
+}
+
+func (t *stepTracker) apply(s *progress.SolveStatus) {
+	for _, u := range s.Vertexes {
+		st, ok := t.byDigest[u.Digest]
+		if !ok {
+			st = &step{}
+			t.byDigest[u.Digest] = st
+			t.list = append(t.list, st)
 		}
-		return w, h
+		if u.Started == nil && st.started {
+			continue // the step announced again, as BuildKit does: not news
+		}
+		st.name, st.err = u.Name, u.Error
+		if st.seen == 0 && (u.Started != nil || u.Completed != nil) {
+			t.seen++
+			st.seen = t.seen
+		}
+		name := strings.ReplaceAll(u.Name, "\n", " ")
+		if u.Started != nil && u.Completed == nil && (!st.started || st.completed) {
+			st.completed = false // started (again)
+			t.send.Send(progress.Event{Phase: progress.Build, Status: progress.Running, Message: name})
+		}
+		st.started = u.Started != nil
+		if u.Completed == nil || st.completed {
+			continue
+		}
+		st.completed = true
+		switch {
+		case st.canceled():
+		case u.Error != "":
+			t.send.Send(progress.Event{Phase: progress.Build, Status: progress.Failed, Message: name + ": " + oneLine(u.Error),
+				Err: &StepError{Step: u.Name, Message: u.Error}})
+		case u.Cached:
+			t.send.Send(progress.Event{Phase: progress.Build, Status: progress.Done, Message: name + " (cached)"})
+		default:
+			t.send.Send(progress.Event{Phase: progress.Build, Status: progress.Done, Message: name})
+		}
 	}
-	return newLiveView(b.progress(), size, time.Now, 100*time.Millisecond)
+}
+
+func (st *step) canceled() bool {
+	return st.err != "" && strings.HasSuffix(st.err, "context canceled")
+}
+
+// failed returns the step that failed (not one canceled because another failed), or nil.
+func (t *stepTracker) failed() *step {
+	var found *step
+	for _, st := range t.list {
+		if st.err != "" && !st.canceled() && (found == nil || st.seen < found.seen) {
+			found = st
+		}
+	}
+	return found
 }

@@ -2,7 +2,6 @@ package build
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/docker/docker/api/types"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/slipwayhq/slipway/platform/progress"
 )
 
 // The files under testdata/buildkit are a Docker Engine's output (20.10, API 1.41) for
@@ -23,8 +24,7 @@ import (
 //	COPY a.txt /a.txt
 //	RUN echo about to fail && echo to stderr >&2 && exit 3   (fail.jsonl only)
 //
-// The .plain files are what Slipway shows for them off a terminal (go test -update
-// rewrites them).
+// What Slipway shows for them is tested in package render (render/testdata/buildkit).
 
 func recorded(t *testing.T, name string) []byte {
 	t.Helper()
@@ -35,12 +35,28 @@ func recorded(t *testing.T, name string) []byte {
 	return b
 }
 
-// TestReadBuildKitPlain shows recorded builds as docker build's plain progress does, and
-// returns the image ID or the failing step.
-func TestReadBuildKitPlain(t *testing.T) {
+// events collects what a Builder sends.
+type events []progress.Event
+
+func (es *events) add(e progress.Event) { *es = append(*es, e) }
+
+// messages are the events' plain Messages, with their status.
+func (es events) messages() []string {
+	var out []string
+	for _, e := range es {
+		if e.Build == nil {
+			out = append(out, e.Status.String()+" "+e.Message)
+		}
+	}
+	return out
+}
+
+// TestReadBuildKit decodes recorded builds into BuildKit's status updates and a message per
+// step, and returns the image ID or the failing step.
+func TestReadBuildKit(t *testing.T) {
 	t.Run("fail", func(t *testing.T) {
-		var out bytes.Buffer
-		b := &Builder{Progress: &out}
+		var es events
+		b := &Builder{Progress: es.add}
 		_, err := b.readBuildKit(bytes.NewReader(recorded(t, "fail.jsonl")))
 		var se *StepError
 		if !errors.As(err, &se) {
@@ -52,11 +68,46 @@ func TestReadBuildKitPlain(t *testing.T) {
 		if !strings.Contains(se.Message, "exit code: 3") {
 			t.Errorf("the error should be the engine's, with the exit code: %q", se.Message)
 		}
-		golden(t, filepath.Join("testdata", "buildkit", "fail.plain"), out.Bytes())
+		var logs []string
+		for _, e := range es {
+			if e.Phase != progress.Build || e.Time.IsZero() {
+				t.Errorf("event %+v: want phase build, stamped", e)
+			}
+			if e.Build != nil {
+				if e.Build.Solve == nil || !e.Build.BuildKit || e.Message != "" {
+					t.Errorf("want BuildKit status updates only: %+v", e.Build)
+					continue
+				}
+				for _, l := range e.Build.Solve.Logs {
+					logs = append(logs, string(l.Data))
+				}
+			}
+		}
+		if got := strings.Join(logs, ""); got != "hello\nno newlineabout to fail\nto stderr\n" {
+			t.Errorf("the steps' output: %q", got)
+		}
+		want := []string{
+			"running [internal] load remote build context",
+			"done [internal] load remote build context",
+			"running copy /context /",
+			"done copy /context /",
+			"running [internal] load metadata for docker.io/library/busybox:1.36",
+			"done [internal] load metadata for docker.io/library/busybox:1.36",
+			"done [1/4] FROM docker.io/library/busybox:1.36 (cached)",
+			"running [2/4] RUN echo hello && sleep 1 && printf \"no newline\"",
+			"done [2/4] RUN echo hello && sleep 1 && printf \"no newline\"",
+			"running [3/4] COPY a.txt /a.txt",
+			"done [3/4] COPY a.txt /a.txt",
+			"running [4/4] RUN echo about to fail && echo to stderr >&2 && exit 3",
+			"failed [4/4] RUN echo about to fail && echo to stderr >&2 && exit 3: executor failed running [/bin/sh -c echo about to fail && echo to stderr >&2 && exit 3]: exit code: 3",
+		}
+		if got := es.messages(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("step messages:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
 	})
 	t.Run("ok", func(t *testing.T) {
-		var out bytes.Buffer
-		b := &Builder{Progress: &out}
+		var es events
+		b := &Builder{Progress: es.add}
 		id, err := b.readBuildKit(bytes.NewReader(recorded(t, "ok.jsonl")))
 		if err != nil {
 			t.Fatal(err)
@@ -64,7 +115,11 @@ func TestReadBuildKitPlain(t *testing.T) {
 		if want := "sha256:598d90a7738248c5ced2024ae54be7f237b614eeaf9da3f1c68ffff561bd86bb"; id != want {
 			t.Errorf("image ID %q, want %q", id, want)
 		}
-		golden(t, filepath.Join("testdata", "buildkit", "ok.plain"), out.Bytes())
+		for _, m := range es.messages() {
+			if strings.HasPrefix(m, "failed") {
+				t.Errorf("a build that works has no failed step: %s", m)
+			}
+		}
 	})
 	t.Run("truncated", func(t *testing.T) {
 		data := recorded(t, "ok.jsonl")
@@ -80,81 +135,93 @@ func TestReadBuildKitPlain(t *testing.T) {
 	})
 }
 
-// TestLiveView draws the recorded builds as a terminal would show them: a line per step,
-// the running step's last output lines, and at the end every step with its time.
-func TestLiveView(t *testing.T) {
-	var msgs []*status
-	for _, line := range bytes.Split(bytes.TrimSpace(recorded(t, "fail.jsonl")), []byte("\n")) {
-		if s, ok := traceLine(t, line); ok {
-			msgs = append(msgs, s)
+// TestReadClassic passes the classic builder's messages on and names the step that failed.
+func TestReadClassic(t *testing.T) {
+	stream := `{"stream":"Step 1/3 : FROM busybox:1.36\n"}
+{"stream":" ---\u003e 3f57d9401f8d\n"}
+{"stream":"Step 2/3 : RUN echo fine\n"}
+{"stream":" ---\u003e Running in 1a2b\n"}
+{"stream":"fine\n"}
+{"aux":{"ID":"sha256:intermediate"}}
+{"stream":"Step 3/3 : RUN exit 3\n"}
+{"errorDetail":{"code":3,"message":"The command '/bin/sh -c exit 3' returned a non-zero code: 3"},"error":"The command '/bin/sh -c exit 3' returned a non-zero code: 3"}
+{"stream":"never read\n"}
+`
+	var es events
+	b := &Builder{Progress: es.add}
+	_, err := b.readClassic(strings.NewReader(stream))
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != "Step 3/3 : RUN exit 3" || se.Message != "The command '/bin/sh -c exit 3' returned a non-zero code: 3" {
+		t.Fatalf("want the failing step and the engine's message, got %v", err)
+	}
+	var text []string
+	for _, e := range es {
+		if e.Build != nil {
+			if e.Build.Message == nil || e.Build.BuildKit {
+				t.Fatalf("want the engine's messages: %+v", e.Build)
+			}
+			text = append(text, e.Build.Message.Stream)
+			if m := e.Build.Message; m.Error != nil && (m.Error.Code != 3 || !strings.Contains(m.Error.Message, "non-zero code: 3")) {
+				t.Errorf("error message: %+v", m.Error)
+			}
 		}
 	}
-	clock := *msgs[1].vertexes[0].started // the build's start
-	var screen bytes.Buffer
-	v := newLiveView(&screen, func() (int, int) { return 60, 40 }, func() time.Time { return clock }, time.Hour)
-	// Everything up to the failing step's first output line.
-	var running []string
-	for _, s := range msgs {
-		v.update(s)
-		if len(s.logs) > 0 && strings.Contains(string(s.logs[0].msg), "about to fail") {
-			clock = s.logs[0].timestamp
-			running = v.frame(false, 59)
-			break
-		}
+	if got := strings.Join(text, ""); got != "Step 1/3 : FROM busybox:1.36\n ---> 3f57d9401f8d\nStep 2/3 : RUN echo fine\n ---> Running in 1a2b\nfine\nStep 3/3 : RUN exit 3\n" {
+		t.Errorf("the messages passed on (no aux data, nothing after the error): %q", got)
 	}
-	want := []string{
-		" => [4/4] RUN echo about to fail && echo to stderr >&… 0.3s",
-		" => => # about to fail",
+	want := []string{"running Step 1/3 : FROM busybox:1.36", "running Step 2/3 : RUN echo fine", "running Step 3/3 : RUN exit 3",
+		"failed build failed at Step 3/3 : RUN exit 3: The command '/bin/sh -c exit 3' returned a non-zero code: 3"}
+	if got := es.messages(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("step messages:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if got := strings.Join(running, "\n"); !strings.Contains(got, strings.Join(want, "\n")) {
-		t.Errorf("while the last step runs, the view should show it and its output:\n%s\nwant it to hold:\n%s", got, strings.Join(want, "\n"))
+
+	id, err := b.readClassic(strings.NewReader(`{"stream":"Step 1/1 : FROM busybox\n"}` + "\n" + `{"aux":{"ID":"sha256:abc"}}` + "\n" + `{"stream":"Successfully built abc\n"}`))
+	if err != nil || id != "sha256:abc" {
+		t.Errorf("image ID %q, %v", id, err)
 	}
-	for _, l := range running {
-		if n := len([]rune(l)); n > 59 {
-			t.Errorf("a line is %d columns, wider than the terminal: %q", n, l)
-		}
-	}
-	for _, s := range msgs {
-		v.update(s)
-	}
-	v.finish()
-	final := v.frame(true, 59)
-	if want := "[+] Building 1.6s (7/7) FINISHED"; final[0] != want {
-		t.Errorf("the final header should count every step done: %q, want %q", final[0], want)
-	}
-	got := strings.Join(final, "\n")
-	for _, want := range []string{" => ERROR [4/4] RUN echo about to fail", " => CACHED [1/4] FROM docker.io/library/busybox:1.36   0.0s", " => [3/4] COPY a.txt /a.txt"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("the final view should hold %q:\n%s", want, got)
-		}
-	}
-	if strings.Contains(got, "# ") {
-		t.Errorf("the final view shows no output lines:\n%s", got)
-	}
-	// Each redraw moves up over the last one and clears what it leaves.
-	if !strings.Contains(screen.String(), "\x1b[") || !strings.HasSuffix(screen.String(), "\x1b[J") {
-		t.Errorf("the view should redraw in place: %q", screen.String())
+	if _, err := b.readClassic(strings.NewReader(`{"stream":`)); err == nil || errors.As(err, &se) {
+		t.Errorf("a stream cut short: want an error that is no step's, got %v", err)
 	}
 }
 
-// traceLine decodes a line of the engine's output when it is BuildKit's status.
-func traceLine(t *testing.T, line []byte) (*status, bool) {
-	t.Helper()
-	var m struct {
-		ID  string
-		Aux []byte
+// TestReadPush passes a push's messages on, progress included, and returns its digest.
+func TestReadPush(t *testing.T) {
+	stream := `{"status":"The push refers to repository [localhost:5000/x]"}
+{"status":"Preparing","progressDetail":{},"id":"aaa"}
+{"status":"Pushing","progressDetail":{"current":512,"total":1024},"progress":"[=====>     ]     512B/1.024kB","id":"aaa"}
+{"status":"Pushed","progressDetail":{},"id":"aaa"}
+{"status":"v1: digest: sha256:d1 size: 527"}
+{"progressDetail":{},"aux":{"Tag":"v1","Digest":"sha256:d1","Size":527}}
+`
+	var es events
+	b := &Builder{Progress: es.add}
+	digest, err := b.readPush(strings.NewReader(stream))
+	if err != nil || digest != "sha256:d1" {
+		t.Fatalf("digest %q, %v", digest, err)
 	}
-	if err := json.Unmarshal(line, &m); err != nil {
-		t.Fatal(err)
+	var n int
+	for _, e := range es {
+		if e.Phase != progress.Push || e.Build == nil || e.Build.Message == nil {
+			t.Fatalf("want the push's messages: %+v", e)
+		}
+		if m := e.Build.Message; m.Status == "Pushing" {
+			n++
+			if m.ID != "aaa" || m.Progress == nil || m.Progress.Current != 512 || m.Progress.Total != 1024 || !strings.HasPrefix(m.ProgressText, "[=====>") {
+				t.Errorf("progress message: %+v %+v", m, m.Progress)
+			}
+		}
 	}
-	if m.ID != auxTrace {
-		return nil, false
+	if len(es) != 5 || n != 1 {
+		t.Errorf("want 5 messages, one with progress, got %d", len(es))
 	}
-	s, err := decodeStatus(m.Aux)
-	if err != nil {
-		t.Fatal(err)
+	_, err = b.readPush(strings.NewReader(`{"errorDetail":{"message":"denied: no"},"error":"denied: no"}`))
+	if err == nil || err.Error() != "denied: no" {
+		t.Errorf("want the registry's error, got %v", err)
 	}
-	return s, true
+	_, err = b.readPush(strings.NewReader(`{"status":"done"}`))
+	if err == nil || !strings.Contains(err.Error(), "no digest") {
+		t.Errorf("want no digest to be an error, got %v", err)
+	}
 }
 
 // TestDecodeStatus decodes every field Slipway reads, skips those it does not know, and
@@ -218,23 +285,23 @@ func TestDecodeStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.vertexes) != 1 || len(s.statuses) != 1 || len(s.logs) != 1 || len(s.warnings) != 1 {
+	if len(s.Vertexes) != 1 || len(s.Statuses) != 1 || len(s.Logs) != 1 || len(s.Warnings) != 1 {
 		t.Fatalf("want one of each message, got %+v", s)
 	}
-	v := s.vertexes[0]
-	if v.digest != "sha256:aa" || len(v.inputs) != 1 || v.inputs[0] != "sha256:bb" || v.name != "[build 3/4] RUN go build" || !v.cached || v.err != "exit code: 1" {
+	v := s.Vertexes[0]
+	if v.Digest != "sha256:aa" || len(v.Inputs) != 1 || v.Inputs[0] != "sha256:bb" || v.Name != "[build 3/4] RUN go build" || !v.Cached || v.Error != "exit code: 1" {
 		t.Errorf("vertex: %+v", v)
 	}
-	if v.started == nil || !v.started.Equal(time.Unix(100, 5)) || v.completed == nil || !v.completed.Equal(time.Unix(0, 0)) {
-		t.Errorf("vertex times: started %v, completed %v", v.started, v.completed)
+	if v.Started == nil || !v.Started.Equal(time.Unix(100, 5)) || v.Completed == nil || !v.Completed.Equal(time.Unix(0, 0)) {
+		t.Errorf("vertex times: started %v, completed %v", v.Started, v.Completed)
 	}
-	if x := s.statuses[0]; x.id != "transferring" || x.current != 10 || x.total != 20 || !x.timestamp.Equal(time.Unix(101, 0)) || x.started != nil || x.completed == nil {
+	if x := s.Statuses[0]; x.ID != "transferring" || x.Vertex != "sha256:aa" || x.Current != 10 || x.Total != 20 || !x.Timestamp.Equal(time.Unix(101, 0)) || x.Started != nil || x.Completed == nil {
 		t.Errorf("status: %+v", x)
 	}
-	if l := s.logs[0]; l.vertex != "sha256:aa" || l.stream != 2 || string(l.msg) != "hello\n" || !l.timestamp.Equal(time.Unix(101, 500)) {
+	if l := s.Logs[0]; l.Vertex != "sha256:aa" || l.Stream != 2 || string(l.Data) != "hello\n" || !l.Timestamp.Equal(time.Unix(101, 500)) {
 		t.Errorf("log: %+v", l)
 	}
-	if w := s.warnings[0]; string(w.short) != "FromAsCasing" || len(w.detail) != 1 || w.url != "https://example.com" || w.level != 1 {
+	if w := s.Warnings[0]; w.Vertex != "sha256:aa" || string(w.Short) != "FromAsCasing" || len(w.Detail) != 1 || w.URL != "https://example.com" || w.Level != 1 {
 		t.Errorf("warning: %+v", w)
 	}
 
@@ -246,45 +313,6 @@ func TestDecodeStatus(t *testing.T) {
 		if _, err := decodeStatus(bad); err == nil {
 			t.Errorf("%s: want an error", name)
 		}
-	}
-}
-
-// TestPlainViewInterleaving: output of two steps running at once is told apart (#N), a
-// step left for another is marked "...", and its header comes back with its next line.
-func TestPlainViewInterleaving(t *testing.T) {
-	at := func(s float64) *time.Time {
-		x := time.Unix(1000, 0).Add(time.Duration(s * float64(time.Second)))
-		return &x
-	}
-	var out bytes.Buffer
-	p := newPlainView(&out)
-	p.update(&status{vertexes: []vertexUpdate{
-		{digest: "a", name: "[build 2/3] RUN make", started: at(0)},
-		{digest: "b", name: "[stage-1 2/2] RUN apt-get", started: at(0)},
-	}})
-	p.update(&status{logs: []vertexLog{{vertex: "a", timestamp: *at(0.5), msg: []byte("compiling\r50%\r100%\n")}}})
-	p.update(&status{
-		vertexes: []vertexUpdate{{digest: "a", name: "[build 2/3] RUN make", started: at(0), completed: at(2)}},
-		logs:     []vertexLog{{vertex: "a", timestamp: *at(1.5), msg: []byte("no newline")}},
-	})
-	p.update(&status{vertexes: []vertexUpdate{{digest: "b", name: "[stage-1 2/2] RUN apt-get", started: at(0), completed: at(3), cached: true}}})
-	p.finish()
-	want := `#1 [build 2/3] RUN make
-#1 ...
-
-#2 [stage-1 2/2] RUN apt-get
-#2 ...
-
-#1 [build 2/3] RUN make
-#1 0.500 100%
-#1 2.000 no newline
-#1 DONE 2.0s
-
-#2 [stage-1 2/2] RUN apt-get
-#2 CACHED
-`
-	if out.String() != want {
-		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
 
@@ -334,27 +362,6 @@ func TestBackend(t *testing.T) {
 		got, err := tc.want.choose(tc.ping)
 		if got != tc.got || (err != nil) != tc.wantErr {
 			t.Errorf("%s: got %v, %v; want %v (error %v)", tc.name, got, err, tc.got, tc.wantErr)
-		}
-	}
-}
-
-func TestCleanLineAndBytes(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain":              "plain",
-		"a\tb":               "a b",
-		"10%\r50%\r100%":     "100%",
-		"crlf\r":             "crlf",
-		"bell\a":             "bell\uFFFD",
-		"bad \xff utf8":      "bad \uFFFD utf8",
-		"\x1b[31mred\x1b[0m": "\uFFFD[31mred\uFFFD[0m",
-	} {
-		if got := cleanLine([]byte(in)); got != want {
-			t.Errorf("cleanLine(%q) = %q, want %q", in, got, want)
-		}
-	}
-	for n, want := range map[int64]string{0: "0B", 999: "999B", 1000: "1.00kB", 21700: "21.70kB", 3_500_000: "3.50MB"} {
-		if got := humanBytes(n); got != want {
-			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/slipwayhq/slipway/internal/e2e"
+	"github.com/slipwayhq/slipway/render"
 )
 
 // TestGeneratedDockerfilesBuild builds the Dockerfile Detect writes for each sample on a real
@@ -70,7 +71,7 @@ func TestGeneratedDockerfilesBuild(t *testing.T) {
 				t.Fatal(err)
 			}
 			var progress bytes.Buffer
-			b := &Builder{Docker: client, Host: h, Progress: &progress, Backend: BackendBuildKit}
+			b := &Builder{Docker: client, Host: h, Progress: render.Build(&progress, render.BuildOptions{}), Backend: BackendBuildKit}
 			bkTag := "buildkit-" + tc.sample
 			src, err := ReadSource(mustContext(t, dir, GeneratedDockerfile), bk.Dockerfile)
 			if err != nil {

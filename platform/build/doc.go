@@ -6,9 +6,12 @@
 //
 // The engine builds with BuildKit when it has it, as docker build does (DOCKER_BUILDKIT=0
 // selects its classic builder): the build context goes in the request's body for either
-// builder, and BuildKit's progress (protobuf status messages) is decoded and shown as docker
-// shows it.
+// builder. BuildKit's progress (protobuf status messages) and the engine's JSON messages (the
+// classic builder's output, a push's layers) are decoded and sent as progress events
+// (Builder.Progress): Build updates carrying the decoded data, for a renderer that shows them
+// as docker does (package render), and a plain Message for each step that starts, ends or
+// fails and for the push, for a front end without such a view.
 //
-// It never prints or exits: the engine's progress goes to an io.Writer, results and errors
-// are returned.
+// It never prints, draws or exits: progress goes to a progress.Func, results and errors are
+// returned.
 package build

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/slipwayhq/slipway/platform/progress"
 )
 
 // A BuildKit build through the Engine API reports its progress as aux messages with the id
@@ -15,54 +17,10 @@ import (
 // those would bring BuildKit's gRPC services and their dependencies into the binary for five
 // small messages whose field numbers are part of BuildKit's stable API.
 
-// status is one StatusResponse: what changed since the last one.
-type status struct {
-	vertexes []vertexUpdate
-	statuses []vertexStatus
-	logs     []vertexLog
-	warnings []vertexWarning
-}
-
-// vertexUpdate is a Vertex: a step of the build (a Dockerfile instruction, or one of
-// BuildKit's internal steps) in its latest state.
-type vertexUpdate struct {
-	digest    string
-	inputs    []string
-	name      string
-	cached    bool
-	started   *time.Time
-	completed *time.Time
-	err       string
-}
-
-// vertexStatus is a VertexStatus: a vertex's progress on one task (a transfer, an export).
-type vertexStatus struct {
-	id, vertex, name   string
-	current, total     int64
-	timestamp          time.Time
-	started, completed *time.Time
-}
-
-// vertexLog is a VertexLog: output of a vertex's process (stream 1 stdout, 2 stderr).
-type vertexLog struct {
-	vertex    string
-	timestamp time.Time
-	stream    int64
-	msg       []byte
-}
-
-// vertexWarning is a VertexWarning: a frontend's warning about the build definition.
-type vertexWarning struct {
-	vertex string
-	level  int64
-	short  []byte
-	detail [][]byte
-	url    string
-}
-
-// decodeStatus decodes a StatusResponse.
-func decodeStatus(b []byte) (*status, error) {
-	s := &status{}
+// decodeStatus decodes a StatusResponse: Vertex, VertexStatus, VertexLog and VertexWarning
+// messages (fields 1 to 4).
+func decodeStatus(b []byte) (*progress.SolveStatus, error) {
+	s := &progress.SolveStatus{}
 	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 		if typ != protowire.BytesType {
 			return nil
@@ -73,25 +31,25 @@ func decodeStatus(b []byte) (*status, error) {
 			if err != nil {
 				return fmt.Errorf("vertex: %w", err)
 			}
-			s.vertexes = append(s.vertexes, u)
+			s.Vertexes = append(s.Vertexes, u)
 		case 2:
 			st, err := decodeVertexStatus(v)
 			if err != nil {
 				return fmt.Errorf("vertex status: %w", err)
 			}
-			s.statuses = append(s.statuses, st)
+			s.Statuses = append(s.Statuses, st)
 		case 3:
 			l, err := decodeVertexLog(v)
 			if err != nil {
 				return fmt.Errorf("vertex log: %w", err)
 			}
-			s.logs = append(s.logs, l)
+			s.Logs = append(s.Logs, l)
 		case 4:
 			w, err := decodeVertexWarning(v)
 			if err != nil {
 				return fmt.Errorf("vertex warning: %w", err)
 			}
-			s.warnings = append(s.warnings, w)
+			s.Warnings = append(s.Warnings, w)
 		}
 		return nil
 	})
@@ -101,97 +59,97 @@ func decodeStatus(b []byte) (*status, error) {
 	return s, nil
 }
 
-func decodeVertex(b []byte) (vertexUpdate, error) {
-	var u vertexUpdate
+func decodeVertex(b []byte) (progress.Vertex, error) {
+	var u progress.Vertex
 	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
 		var err error
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			u.digest = string(v)
+			u.Digest = string(v)
 		case num == 2 && typ == protowire.BytesType:
-			u.inputs = append(u.inputs, string(v))
+			u.Inputs = append(u.Inputs, string(v))
 		case num == 3 && typ == protowire.BytesType:
-			u.name = string(v)
+			u.Name = string(v)
 		case num == 4 && typ == protowire.VarintType:
-			u.cached = n != 0
+			u.Cached = n != 0
 		case num == 5 && typ == protowire.BytesType:
-			u.started, err = decodeTimestamp(v)
+			u.Started, err = decodeTimestamp(v)
 		case num == 6 && typ == protowire.BytesType:
-			u.completed, err = decodeTimestamp(v)
+			u.Completed, err = decodeTimestamp(v)
 		case num == 7 && typ == protowire.BytesType:
-			u.err = string(v)
+			u.Error = string(v)
 		}
 		return err
 	})
 	return u, err
 }
 
-func decodeVertexStatus(b []byte) (vertexStatus, error) {
-	var s vertexStatus
+func decodeVertexStatus(b []byte) (progress.VertexStatus, error) {
+	var s progress.VertexStatus
 	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
 		var err error
 		var t *time.Time
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			s.id = string(v)
+			s.ID = string(v)
 		case num == 2 && typ == protowire.BytesType:
-			s.vertex = string(v)
+			s.Vertex = string(v)
 		case num == 3 && typ == protowire.BytesType:
-			s.name = string(v)
+			s.Name = string(v)
 		case num == 4 && typ == protowire.VarintType:
-			s.current = int64(n)
+			s.Current = int64(n)
 		case num == 5 && typ == protowire.VarintType:
-			s.total = int64(n)
+			s.Total = int64(n)
 		case num == 6 && typ == protowire.BytesType:
 			if t, err = decodeTimestamp(v); t != nil {
-				s.timestamp = *t
+				s.Timestamp = *t
 			}
 		case num == 7 && typ == protowire.BytesType:
-			s.started, err = decodeTimestamp(v)
+			s.Started, err = decodeTimestamp(v)
 		case num == 8 && typ == protowire.BytesType:
-			s.completed, err = decodeTimestamp(v)
+			s.Completed, err = decodeTimestamp(v)
 		}
 		return err
 	})
 	return s, err
 }
 
-func decodeVertexLog(b []byte) (vertexLog, error) {
-	var l vertexLog
+func decodeVertexLog(b []byte) (progress.VertexLog, error) {
+	var l progress.VertexLog
 	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			l.vertex = string(v)
+			l.Vertex = string(v)
 		case num == 2 && typ == protowire.BytesType:
 			t, err := decodeTimestamp(v)
 			if err != nil {
 				return err
 			}
-			l.timestamp = *t
+			l.Timestamp = *t
 		case num == 3 && typ == protowire.VarintType:
-			l.stream = int64(n)
+			l.Stream = int(n)
 		case num == 4 && typ == protowire.BytesType:
-			l.msg = append([]byte(nil), v...)
+			l.Data = append([]byte(nil), v...)
 		}
 		return nil
 	})
 	return l, err
 }
 
-func decodeVertexWarning(b []byte) (vertexWarning, error) {
-	var w vertexWarning
+func decodeVertexWarning(b []byte) (progress.VertexWarning, error) {
+	var w progress.VertexWarning
 	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			w.vertex = string(v)
+			w.Vertex = string(v)
 		case num == 2 && typ == protowire.VarintType:
-			w.level = int64(n)
+			w.Level = int(n)
 		case num == 3 && typ == protowire.BytesType:
-			w.short = append([]byte(nil), v...)
+			w.Short = append([]byte(nil), v...)
 		case num == 4 && typ == protowire.BytesType:
-			w.detail = append(w.detail, append([]byte(nil), v...))
+			w.Detail = append(w.Detail, append([]byte(nil), v...))
 		case num == 5 && typ == protowire.BytesType:
-			w.url = string(v)
+			w.URL = string(v)
 		}
 		return nil
 	})

@@ -1,4 +1,4 @@
-package build
+package render
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/slipwayhq/slipway/platform/progress"
 )
 
 // BuildKit's progress is shown the way `docker build` shows it: plain lines (`#5 [build 3/4]
@@ -20,7 +22,7 @@ const maxKept = 200
 
 // vertex is what is known of one step.
 type vertex struct {
-	vertexUpdate
+	progress.Vertex
 	// index is the step's number in the output (#N), 0 until it is shown.
 	index int
 	// seen orders the steps as they first started (or completed from the cache).
@@ -48,14 +50,14 @@ type logLine struct {
 // taskStatus is the latest state of a task, and when the plain view last printed it (or
 // first saw it).
 type taskStatus struct {
-	vertexStatus
+	progress.VertexStatus
 	lastTime time.Time
 }
 
-func (v *vertex) running() bool { return v.started != nil && v.completed == nil }
+func (v *vertex) running() bool { return v.Started != nil && v.Completed == nil }
 
 func (v *vertex) canceled() bool {
-	return v.err != "" && strings.HasSuffix(v.err, "context canceled")
+	return v.Error != "" && strings.HasSuffix(v.Error, "context canceled")
 }
 
 // trace is the state of a build's steps, from BuildKit's status messages.
@@ -63,7 +65,7 @@ type trace struct {
 	byDigest map[string]*vertex
 	list     []*vertex // in the order seen
 	seen     int
-	warnings []vertexWarning
+	warnings []progress.VertexWarning
 }
 
 func newTrace() *trace { return &trace{byDigest: map[string]*vertex{}} }
@@ -71,7 +73,7 @@ func newTrace() *trace { return &trace{byDigest: map[string]*vertex{}} }
 func (t *trace) vertex(digest string) *vertex {
 	v, ok := t.byDigest[digest]
 	if !ok {
-		v = &vertex{vertexUpdate: vertexUpdate{digest: digest}}
+		v = &vertex{Vertex: progress.Vertex{Digest: digest}}
 		t.byDigest[digest] = v
 		t.list = append(t.list, v)
 	}
@@ -81,7 +83,7 @@ func (t *trace) vertex(digest string) *vertex {
 // apply merges s into the trace and marks what the plain view has to print; it returns the
 // steps s touched, in the order they should be printed: those that completed first (by
 // completion time), then the others as they came.
-func (t *trace) apply(s *status) []*vertex {
+func (t *trace) apply(s *progress.SolveStatus) []*vertex {
 	var touched []*vertex
 	touch := func(v *vertex) {
 		for _, x := range touched {
@@ -91,15 +93,15 @@ func (t *trace) apply(s *status) []*vertex {
 		}
 		touched = append(touched, v)
 	}
-	for _, u := range s.vertexes {
-		v := t.vertex(u.digest)
-		startedNow := u.started != nil && (v.started == nil || !u.started.Equal(*v.started))
-		completedNow := u.completed != nil && (v.completed == nil || !u.completed.Equal(*v.completed))
-		if u.started == nil && v.started != nil {
+	for _, u := range s.Vertexes {
+		v := t.vertex(u.Digest)
+		startedNow := u.Started != nil && (v.Started == nil || !u.Started.Equal(*v.Started))
+		completedNow := u.Completed != nil && (v.Completed == nil || !u.Completed.Equal(*v.Completed))
+		if u.Started == nil && v.Started != nil {
 			continue // the step announced again, as BuildKit does: not news
 		}
-		v.vertexUpdate = u
-		if v.seen == 0 && (u.started != nil || u.completed != nil) {
+		v.Vertex = u
+		if v.seen == 0 && (u.Started != nil || u.Completed != nil) {
 			t.seen++
 			v.seen = t.seen
 		}
@@ -111,11 +113,11 @@ func (t *trace) apply(s *status) []*vertex {
 			v.pendingEnd = true
 		}
 	}
-	for _, st := range s.statuses {
-		v := t.vertex(st.vertex)
+	for _, st := range s.Statuses {
+		v := t.vertex(st.Vertex)
 		var ts *taskStatus
 		for _, x := range v.statuses {
-			if x.id == st.id {
+			if x.ID == st.ID {
 				ts = x
 			}
 		}
@@ -123,28 +125,28 @@ func (t *trace) apply(s *status) []*vertex {
 			ts = &taskStatus{}
 			v.statuses = append(v.statuses, ts)
 		}
-		wasCompleted := ts.completed != nil
-		ts.vertexStatus = st
+		wasCompleted := ts.Completed != nil
+		ts.VertexStatus = st
 		if ts.due(wasCompleted) {
-			ts.lastTime = st.timestamp
+			ts.lastTime = st.Timestamp
 			v.pendingTasks = appendOnce(v.pendingTasks, ts)
 			touch(v)
 		}
 	}
-	for _, l := range s.logs {
-		v := t.vertex(l.vertex)
-		if lines := v.addOutput(l.timestamp, l.msg); len(lines) > 0 {
+	for _, l := range s.Logs {
+		v := t.vertex(l.Vertex)
+		if lines := v.addOutput(l.Timestamp, l.Data); len(lines) > 0 {
 			v.pendingLines = append(v.pendingLines, lines...)
 			touch(v)
 		}
 	}
-	t.warnings = append(t.warnings, s.warnings...)
+	t.warnings = append(t.warnings, s.Warnings...)
 	sort.SliceStable(touched, func(i, j int) bool {
 		a, b := touched[i], touched[j]
 		if a.pendingEnd != b.pendingEnd {
 			return a.pendingEnd
 		}
-		return a.pendingEnd && a.completed.Before(*b.completed)
+		return a.pendingEnd && a.Completed.Before(*b.Completed)
 	})
 	return touched
 }
@@ -153,13 +155,13 @@ func (t *trace) apply(s *status) []*vertex {
 // since the last line (or since it was first seen). A task done in no time gets one line.
 func (ts *taskStatus) due(wasCompleted bool) bool {
 	switch {
-	case ts.completed != nil:
+	case ts.Completed != nil:
 		return !wasCompleted
 	case ts.lastTime.IsZero():
-		ts.lastTime = ts.timestamp
+		ts.lastTime = ts.Timestamp
 		return false
 	}
-	return ts.timestamp.Sub(ts.lastTime) >= 5*time.Second
+	return ts.Timestamp.Sub(ts.lastTime) >= 5*time.Second
 }
 
 func appendOnce(list []*taskStatus, ts *taskStatus) []*taskStatus {
@@ -174,8 +176,8 @@ func appendOnce(list []*taskStatus, ts *taskStatus) []*taskStatus {
 // addOutput adds a step's output and returns the lines it completes.
 func (v *vertex) addOutput(at time.Time, msg []byte) []logLine {
 	var since time.Duration
-	if v.started != nil {
-		since = at.Sub(*v.started)
+	if v.Started != nil {
+		since = at.Sub(*v.Started)
 	}
 	data := append(v.partial, msg...)
 	var out []logLine
@@ -198,8 +200,8 @@ func (v *vertex) flushOutput() []logLine {
 		return nil
 	}
 	var since time.Duration
-	if v.started != nil && v.completed != nil {
-		since = v.completed.Sub(*v.started)
+	if v.Started != nil && v.Completed != nil {
+		since = v.Completed.Sub(*v.Started)
 	}
 	out := []logLine{{at: since, text: cleanLine(v.partial)}}
 	v.partial = nil
@@ -239,7 +241,7 @@ func cleanLine(b []byte) string {
 func (t *trace) failed() *vertex {
 	var found *vertex
 	for _, v := range t.list {
-		if v.err != "" && !v.canceled() && (found == nil || v.seen < found.seen) {
+		if v.Error != "" && !v.canceled() && (found == nil || v.seen < found.seen) {
 			found = v
 		}
 	}
@@ -249,7 +251,7 @@ func (t *trace) failed() *vertex {
 // progressView shows a BuildKit build's progress.
 type progressView interface {
 	// update shows what s changed.
-	update(s *status)
+	update(s *progress.SolveStatus)
 	// text shows the engine's own text (not a step's output).
 	text(s string)
 	// finish shows the final state; the view prints nothing after.
@@ -271,7 +273,7 @@ func newPlainView(w io.Writer) *plainView { return &plainView{w: w, t: newTrace(
 
 func (p *plainView) steps() *trace { return p.t }
 
-func (p *plainView) update(s *status) {
+func (p *plainView) update(s *progress.SolveStatus) {
 	var buf bytes.Buffer
 	for _, v := range p.t.apply(s) {
 		p.print(&buf, v)
@@ -296,7 +298,7 @@ func (p *plainView) print(buf *bytes.Buffer, v *vertex) {
 		if p.any {
 			buf.WriteByte('\n')
 		}
-		fmt.Fprintf(buf, "#%d %s\n", v.index, v.name)
+		fmt.Fprintf(buf, "#%d %s\n", v.index, v.Name)
 		p.current, p.any = v, true
 	}
 	for _, ts := range v.pendingTasks {
@@ -313,12 +315,12 @@ func (p *plainView) print(buf *bytes.Buffer, v *vertex) {
 		switch {
 		case v.canceled():
 			fmt.Fprintf(buf, "#%d CANCELED\n", v.index)
-		case v.err != "":
-			fmt.Fprintf(buf, "#%d ERROR: %s\n", v.index, v.err)
-		case v.cached:
+		case v.Error != "":
+			fmt.Fprintf(buf, "#%d ERROR: %s\n", v.index, v.Error)
+		case v.Cached:
 			fmt.Fprintf(buf, "#%d CACHED\n", v.index)
-		case v.started != nil:
-			fmt.Fprintf(buf, "#%d DONE %.1fs\n", v.index, v.completed.Sub(*v.started).Seconds())
+		case v.Started != nil:
+			fmt.Fprintf(buf, "#%d DONE %.1fs\n", v.index, v.Completed.Sub(*v.Started).Seconds())
 		default:
 			fmt.Fprintf(buf, "#%d DONE\n", v.index)
 		}
@@ -341,25 +343,25 @@ func (p *plainView) finish() {
 // not zero, times a running task.
 func taskLine(ts *taskStatus, now time.Time) string {
 	var b strings.Builder
-	b.WriteString(ts.id)
+	b.WriteString(ts.ID)
 	switch {
-	case ts.total != 0:
-		fmt.Fprintf(&b, " %s / %s", humanBytes(ts.current), humanBytes(ts.total))
-	case ts.current != 0:
-		fmt.Fprintf(&b, " %s", humanBytes(ts.current))
+	case ts.Total != 0:
+		fmt.Fprintf(&b, " %s / %s", humanBytes(ts.Current), humanBytes(ts.Total))
+	case ts.Current != 0:
+		fmt.Fprintf(&b, " %s", humanBytes(ts.Current))
 	}
-	end := ts.timestamp
-	if ts.completed != nil {
-		end = *ts.completed
+	end := ts.Timestamp
+	if ts.Completed != nil {
+		end = *ts.Completed
 	} else if !now.IsZero() {
 		end = now
 	}
-	if ts.started != nil {
-		if d := end.Sub(*ts.started).Seconds(); d > 0.01 {
+	if ts.Started != nil {
+		if d := end.Sub(*ts.Started).Seconds(); d > 0.01 {
 			fmt.Fprintf(&b, " %.1fs", d)
 		}
 	}
-	if ts.completed != nil {
+	if ts.Completed != nil {
 		b.WriteString(" done")
 	}
 	return b.String()
@@ -420,7 +422,7 @@ func newLiveView(w io.Writer, size func() (int, int), now func() time.Time, ever
 
 func (v *liveView) steps() *trace { return v.t }
 
-func (v *liveView) update(s *status) {
+func (v *liveView) update(s *progress.SolveStatus) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, x := range v.t.apply(s) {
@@ -487,7 +489,7 @@ func (v *liveView) frame(final bool, width int) []string {
 	var shown []*vertex
 	done := 0
 	for _, x := range v.t.list {
-		if x.completed != nil {
+		if x.Completed != nil {
 			done++
 		}
 		if x.seen > 0 {
@@ -501,22 +503,22 @@ func (v *liveView) frame(final bool, width int) []string {
 	}
 	lines := []string{fit(fmt.Sprintf("[+] Building %.1fs (%d/%d)%s", now.Sub(v.start).Seconds(), done, len(v.t.list), state), width)}
 	for _, x := range shown {
-		name := strings.ReplaceAll(x.name, "\n", " ")
+		name := strings.ReplaceAll(x.Name, "\n", " ")
 		switch {
 		case x.canceled():
 			name = "CANCELED " + name
-		case x.err != "":
+		case x.Error != "":
 			name = "ERROR " + name
-		case x.cached:
+		case x.Cached:
 			name = "CACHED " + name
 		}
 		var took time.Duration
-		if x.started != nil {
+		if x.Started != nil {
 			end := now
-			if x.completed != nil {
-				end = *x.completed
+			if x.Completed != nil {
+				end = *x.Completed
 			}
-			took = end.Sub(*x.started)
+			took = end.Sub(*x.Started)
 		}
 		lines = append(lines, columns(" => "+name, fmt.Sprintf("%.1fs", took.Seconds()), width))
 		for _, ts := range x.statuses {
@@ -564,7 +566,7 @@ func summary(w io.Writer, t *trace) {
 	var buf bytes.Buffer
 	if v := t.failed(); v != nil {
 		buf.WriteString("------\n")
-		fmt.Fprintf(&buf, " > %s:\n", v.name)
+		fmt.Fprintf(&buf, " > %s:\n", v.Name)
 		lines := v.lines
 		dropped := v.dropped
 		if n := len(lines) - 20; n > 0 {
@@ -579,12 +581,12 @@ func summary(w io.Writer, t *trace) {
 		buf.WriteString("------\n")
 	}
 	for _, wr := range t.warnings {
-		fmt.Fprintf(&buf, "WARNING: %s\n", strings.TrimSpace(string(wr.short)))
-		for _, d := range wr.detail {
+		fmt.Fprintf(&buf, "WARNING: %s\n", strings.TrimSpace(string(wr.Short)))
+		for _, d := range wr.Detail {
 			fmt.Fprintf(&buf, "  %s\n", strings.TrimSpace(string(d)))
 		}
-		if wr.url != "" {
-			fmt.Fprintf(&buf, "  more info: %s\n", wr.url)
+		if wr.URL != "" {
+			fmt.Fprintf(&buf, "  more info: %s\n", wr.URL)
 		}
 	}
 	_, _ = w.Write(buf.Bytes())
