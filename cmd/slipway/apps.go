@@ -35,16 +35,12 @@ func newAppsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if len(apps) == 0 && out.format == "table" {
-				fmt.Fprintf(g.streams.Err, "no apps deployed by Slipway on %s\n", k.Server)
-				return nil
-			}
 			js := make([]appJSON, 0, len(apps))
 			for _, a := range apps {
 				js = append(js, appJSON{App: a.App, Environment: a.Environment, Namespace: a.Namespace, Releases: a.Releases, Current: jsonRelease(a.Release)})
 			}
 			now := time.Now()
-			return out.print(g.streams.Out, js, func(tw *tabwriter.Writer) {
+			return out.list(g.streams, len(apps), "no apps deployed by Slipway on "+k.Server, js, func(tw *tabwriter.Writer) {
 				fmt.Fprintln(tw, "APP\tENV\tNAMESPACE\tRELEASE\tSTATUS\tIMAGE\tAGE")
 				for _, a := range apps {
 					fmt.Fprintf(tw, "%s\t%s\t%s\tv%d\t%s\t%s\t%s\n", a.App, a.Environment, a.Namespace, a.Release.Revision, a.Release.Status, a.Release.Image, age(a.Release.Updated, now))

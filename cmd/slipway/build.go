@@ -1,18 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/platform/build"
 	"github.com/slipwayhq/slipway/platform/image"
-	"github.com/slipwayhq/slipway/render"
+	"github.com/slipwayhq/slipway/platform/pipeline"
 )
 
 type buildOptions struct {
@@ -53,11 +50,11 @@ docker build does; DOCKER_BUILDKIT=0 asks for its classic builder.`,
 			if o.dockerfile {
 				return printDockerfile(g, a)
 			}
-			res, _, err := g.buildImage(c.Context(), a, o.push)
+			built, err := g.pipeline().Build(c.Context(), a, o.push)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(g.streams.Out, res.Image.Repository+":"+res.Image.Tag+digestSuffix(res.Image))
+			fmt.Fprintln(g.streams.Out, built.Image.Repository+":"+built.Image.Tag+digestSuffix(built.Image))
 			return nil
 		},
 	}
@@ -74,7 +71,7 @@ func digestSuffix(r image.Ref) string {
 }
 
 func printDockerfile(g *globals, a *app.App) error {
-	gen, err := generateOptions()
+	gen, _, err := g.pipeline().GenerateOptions()
 	if err != nil {
 		return err
 	}
@@ -99,73 +96,7 @@ func printDockerfile(g *globals, a *app.App) error {
 	return err
 }
 
-// generateOptions says what a generated Dockerfile may rely on: BuildKit, unless
-// DOCKER_BUILDKIT asks for the classic builder.
-func generateOptions() (build.GenerateOptions, error) {
-	backend, err := build.BackendFromEnv(os.Getenv)
-	return build.GenerateOptions{BuildKit: backend != build.BackendClassic}, err
-}
-
-// buildImage builds (and pushes) a's image, with the engine's progress on stderr.
-func (g *globals) buildImage(ctx context.Context, a *app.App, push bool) (*build.Result, *build.Source, error) {
-	if push && !strings.ContainsAny(strings.SplitN(a.Image.Repository, "/", 2)[0], ".:") && !strings.HasPrefix(a.Image.Repository, "localhost/") {
-		return nil, nil, fmt.Errorf("slipway.yaml: image.repository %q names no registry to push to\n  hint: set it to REGISTRY/NAME, e.g. localhost:5000/%s for the sandbox's registry", a.Image.Repository, a.Name)
-	}
-	gen, err := generateOptions()
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := build.ForApp(a, gen)
-	if err != nil {
-		return nil, nil, err
-	}
-	printContextNotes(g, b.Options.Context)
-	if b.Plan != nil {
-		fmt.Fprintf(g.streams.Err, "no Dockerfile: building for %s %s (%s); see it with 'slipway build --dockerfile'\n", b.Plan.Language, b.Plan.Version, strings.Join(b.Plan.Reasons, "; "))
-		for _, w := range b.Plan.Warnings {
-			g.warn(w)
-		}
-	}
-	backend, _ := build.BackendFromEnv(os.Getenv) // checked by generateOptions
-	docker, host, err := build.Connect()
-	if err != nil {
-		return nil, nil, err
-	}
-	fd := int(os.Stderr.Fd())
-	view := render.BuildOptions{Terminal: g.streams.ErrTTY && term.IsTerminal(fd), Size: func() (int, int, error) { return term.GetSize(fd) }}
-	builder := &build.Builder{Docker: docker, Host: host, Progress: render.Build(g.streams.Err, view), Backend: backend}
-	b.Options.Push = push
-	res, err := builder.Build(ctx, b.Options)
-	if err != nil {
-		return nil, nil, err
-	}
-	switch {
-	case res.Reused && push:
-		fmt.Fprintf(g.streams.Err, "%s is unchanged: the registry has %s already (%s); nothing built or pushed\n", a.Name, res.Image.Repository+":"+res.Image.Tag, res.Image.Digest)
-	case res.Reused:
-		fmt.Fprintf(g.streams.Err, "%s is unchanged: the engine has %s already; nothing built\n", a.Name, res.Image)
-	case res.Pushed:
-		fmt.Fprintf(g.streams.Err, "built and pushed %s@%s\n", res.Image.Repository+":"+res.Image.Tag, res.Image.Digest)
-	default:
-		fmt.Fprintf(g.streams.Err, "built %s\n", res.Image)
-	}
-	return res, b.Source, nil
-}
-
-// printContextNotes says which local .env* files stay out of the image, and warns about
-// those that go in; names only, never contents.
-func printContextNotes(g *globals, c *build.Context) {
-	if c == nil {
-		return
-	}
-	if n := len(c.LeftOutEnv); n > 0 {
-		why := "git-ignored or .dockerignore'd"
-		if !c.Git {
-			why = "outside git, .env* files are never sent"
-		}
-		fmt.Fprintf(g.streams.Err, "note: %d local env file(s) left out of the image (%s): %s\n", n, why, strings.Join(c.LeftOutEnv, ", "))
-	}
-	for _, w := range c.Warnings {
-		g.warn(w)
-	}
+// pipeline is the build→release pipeline with its progress on stderr.
+func (g *globals) pipeline() *pipeline.Pipeline {
+	return &pipeline.Pipeline{Progress: g.progress(), Getenv: g.streams.Getenv}
 }

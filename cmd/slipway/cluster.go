@@ -90,6 +90,16 @@ func (o *output) check() error {
 	return usageError{fmt.Errorf("-o %s: expected table, json or yaml", o.format)}
 }
 
+// list prints a list of n items: v as JSON or YAML, or the table; an empty table is a
+// sentence on stderr instead (empty), so scripts reading stdout get nothing.
+func (o *output) list(streams *Streams, n int, empty string, v any, table func(tw *tabwriter.Writer)) error {
+	if n == 0 && o.format == "table" {
+		fmt.Fprintln(streams.Err, empty)
+		return nil
+	}
+	return o.print(streams.Out, v, table)
+}
+
 // print writes v as JSON or YAML, or calls table with a tab writer.
 func (o *output) print(w io.Writer, v any, table func(tw *tabwriter.Writer)) error {
 	switch o.format {

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/slipwayhq/slipway/platform/image"
+	"github.com/slipwayhq/slipway/platform/pipeline"
 	"github.com/slipwayhq/slipway/platform/release"
 )
 
@@ -49,44 +49,19 @@ chart and config the environment runs already makes no release (--force makes on
 }
 
 func runDeploy(ctx context.Context, g *globals, o *deployOptions) error {
+	po := pipeline.DeployOptions{Version: o.version, Description: o.description, Timeout: o.timeout, Force: o.force}
+	if o.image != "" {
+		img, err := image.Parse(o.image)
+		if err != nil {
+			return usageError{fmt.Errorf("--image: %w", err)}
+		}
+		po.Image = &img
+	}
 	t, err := g.target(g.env, true)
 	if err != nil {
 		return err
 	}
-	if o.image == "" {
-		// Build and push the one image, then release it by digest.
-		res, src, err := g.buildImage(ctx, t.App, true)
-		if err != nil {
-			return err
-		}
-		version := o.version
-		if version == "" {
-			version = src.Commit
-			if src.Dirty || version == "" {
-				version = src.Tag
-			}
-		}
-		rel, err := g.releaser(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: res.Image, Version: version, Description: o.description, Timeout: o.timeout, Force: o.force})
-		return g.reportResult(t, rel, err)
-	}
-	img, err := image.Parse(o.image)
-	if err != nil {
-		return usageError{fmt.Errorf("--image: %w", err)}
-	}
-	// Releases refer to images by digest: ask the registry for the tag's.
-	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	resolved, err := image.Resolve(rctx, img)
-	cancel()
-	var nf *image.NotFoundError
-	switch {
-	case errors.As(err, &nf):
-		return err
-	case err != nil:
-		g.warn(fmt.Sprintf("deploying %s by tag: %v", img, err))
-	default:
-		img = resolved
-	}
-	res, err := g.releaser(t).Deploy(ctx, release.DeployOptions{App: t.App, Image: img, Version: o.version, Description: o.description, Timeout: o.timeout, Force: o.force})
+	res, err := g.pipeline().Deploy(ctx, t.App, g.releaser(t), po)
 	return g.reportResult(t, res, err)
 }
 

@@ -32,12 +32,9 @@ func newReleasesCmd(g *globals) *cobra.Command {
 			if limit > 0 && len(rels) > limit {
 				rels = rels[:limit]
 			}
-			if len(rels) == 0 && out.format == "table" {
-				fmt.Fprintf(g.streams.Err, "%s has no releases in %s (namespace %s)\n", t.Name, t.Environment, t.Kube.Namespace)
-				return nil
-			}
+			empty := fmt.Sprintf("%s has no releases in %s (namespace %s)", t.Name, t.Environment, t.Kube.Namespace)
 			now := time.Now()
-			return out.print(g.streams.Out, jsonReleases(rels), func(tw *tabwriter.Writer) {
+			return out.list(g.streams, len(rels), empty, jsonReleases(rels), func(tw *tabwriter.Writer) {
 				fmt.Fprintln(tw, "VERSION\tSTATUS\tDESCRIPTION\tIMAGE\tAGE")
 				for _, r := range rels {
 					fmt.Fprintf(tw, "v%d\t%s\t%s\t%s\t%s\n", r.Revision, r.Status, r.Description, r.Image, age(r.Updated, now))
