@@ -6,7 +6,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,5 +67,30 @@ func TestEnsureNamespace(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestJobOutput: a failed release command's reason, its pods' exits and logs, and a pod
+// that never started said as such.
+func TestJobOutput(t *testing.T) {
+	j := job("shop-release-5", "j5", func(j *batchv1.Job) {
+		j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"}}
+	})
+	exited := pod("shop-staging", "shop", "release", "shop-release-5-a", corev1.PodStatus{Phase: corev1.PodFailed,
+		ContainerStatuses: []corev1.ContainerStatus{{State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 3, Reason: "Error"}}}}})
+	pending := pod("shop-staging", "shop", "release", "shop-release-5-b", corev1.PodStatus{Phase: corev1.PodPending,
+		ContainerStatuses: []corev1.ContainerStatus{{State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull"}}}}})
+	pending.CreationTimestamp = metav1.NewTime(created.Add(time.Minute))
+	for _, p := range []*corev1.Pod{exited, pending} {
+		p.Labels["batch.kubernetes.io/job-name"] = "shop-release-5"
+	}
+	c, _ := fakeClient("shop-staging", j, exited, pending)
+	got := c.JobOutput(context.Background(), "shop-release-5", 20)
+	want := "job shop-release-5 failed: BackoffLimitExceeded Job has reached the specified backoff limit\n" +
+		"pod shop-release-5-a: exit code 3 (Error)\n" +
+		"fake logs\n" + // what client-go's fake clientset streams
+		"pod shop-release-5-b is Pending: ErrImagePull\n"
+	if got != want {
+		t.Errorf("JobOutput =\n%s\nwant\n%s", got, want)
 	}
 }
