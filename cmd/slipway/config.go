@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/platform/release"
 )
 
@@ -96,8 +97,8 @@ func newConfigSetCmd(g *globals) *cobra.Command {
 					// Not quoted: an argument without '=' may be a value pasted alone.
 					return usageError{fmt.Errorf("config set: argument %d has no '=': expected KEY=VALUE", i+1)}
 				}
-				if !validKey(k) {
-					return usageError{fmt.Errorf("config set %q: expected KEY=VALUE with KEY of letters, digits and _ (not starting with a digit)", k+"=…")}
+				if err := app.CheckVarName(k); err != nil {
+					return usageError{fmt.Errorf("config set: %w", err)}
 				}
 				vars[k] = v
 			}
@@ -138,16 +139,4 @@ func colonAlias(g *globals, name string, sub func(*globals) *cobra.Command) *cob
 	c.Use = name + strings.TrimPrefix(c.Use, strings.Fields(c.Use)[0])
 	c.Hidden = true
 	return c
-}
-
-func validKey(k string) bool {
-	if k == "" || (k[0] >= '0' && k[0] <= '9') {
-		return false
-	}
-	for _, r := range k {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }

@@ -127,6 +127,7 @@ Exit codes: 0 success, 1 the command failed, 2 the command line was wrong; 'loca
 		return nil
 	}
 	strictCompletion(root)
+	usageArgs(root)
 	return root
 }
 
@@ -161,7 +162,7 @@ func Main(args []string, s *Streams) int {
 func MainContext(ctx context.Context, args []string, s *Streams) int {
 	root := newRoot(s)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -169,22 +170,58 @@ func MainContext(ctx context.Context, args []string, s *Streams) int {
 	if errors.As(err, &es) {
 		if es.err != nil {
 			fmt.Fprintln(s.Err, "error:", es.err)
+			printHint(s.Err, es.err)
 		}
 		return es.code
 	}
-	msg := err.Error()
 	var ue usageError
-	code := exitError
-	if errors.As(err, &ue) || isCobraUsage(msg) {
-		code = exitUsage
-		cmd := "slipway"
-		if c, _, ferr := root.Find(args); ferr == nil && c != nil {
-			cmd = c.CommandPath()
-		}
-		msg += fmt.Sprintf("\nRun '%s --help' for usage.", cmd)
+	if cmd == root && !errors.As(err, &ue) {
+		// The root command runs nothing itself: what it returns is about the command line
+		// (cobra's unknown command).
+		err = usageError{err}
 	}
-	fmt.Fprintln(s.Err, "error:", msg)
-	return code
+	fmt.Fprintln(s.Err, "error:", err)
+	printHint(s.Err, err)
+	if !errors.As(err, &ue) {
+		return exitError
+	}
+	where := "slipway"
+	if c, _, ferr := root.Find(args); ferr == nil && c != nil {
+		where = c.CommandPath()
+	}
+	fmt.Fprintf(s.Err, "Run '%s --help' for usage.\n", where)
+	return exitUsage
+}
+
+// hinter is an error that says how to fix what went wrong.
+type hinter interface{ Hint() string }
+
+// hint returns the first non-empty hint in err's chain, depth first as errors.As looks.
+func hint(err error) string {
+	if err == nil {
+		return ""
+	}
+	if h, ok := err.(hinter); ok && h.Hint() != "" {
+		return h.Hint()
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return hint(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if h := hint(e); h != "" {
+				return h
+			}
+		}
+	}
+	return ""
+}
+
+// printHint prints err's hint, if it has one, under it.
+func printHint(w io.Writer, err error) {
+	if h := hint(err); h != "" {
+		fmt.Fprintln(w, "  hint:", h)
+	}
 }
 
 // exitStatus ends a command with a code of its own, that of a process it ran; err, if any,
@@ -201,14 +238,22 @@ func (e exitStatus) Error() string {
 	return fmt.Sprintf("exit status %d", e.code)
 }
 
-// isCobraUsage recognises the argument errors cobra returns without a hook.
-func isCobraUsage(msg string) bool {
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand flag", "invalid argument"} {
-		if strings.HasPrefix(msg, p) {
-			return true
+// usageArgs makes every argument check of the command tree under c return a usageError,
+// cobra's own (cobra.NoArgs of the completion commands) included.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(c *cobra.Command, args []string) error {
+			err := check(c, args)
+			var ue usageError
+			if err != nil && !errors.As(err, &ue) {
+				return usageError{err}
+			}
+			return err
 		}
 	}
-	return false
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // argsBetween accepts min to max arguments (max < 0: no limit); otherwise a usage error

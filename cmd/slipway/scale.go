@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/platform/kube"
 	"github.com/slipwayhq/slipway/platform/release"
 )
@@ -24,20 +24,9 @@ deploys and rollbacks keep them. TYPE=0 stops a type. An autoscaled type is chan
 		Example: "  slipway scale web=3 worker=2\n  slipway ps:scale worker=0 -e production",
 		Args:    argsBetween(1, -1, "one or more TYPE=N"),
 		RunE: func(c *cobra.Command, args []string) error {
-			counts := map[string]int{}
-			for _, a := range args {
-				typ, n, ok := strings.Cut(a, "=")
-				count, err := strconv.Atoi(n)
-				if !ok || typ == "" || err != nil {
-					return usageError{fmt.Errorf("scale %q: expected TYPE=N, like web=3", a)}
-				}
-				if count < 0 {
-					return usageError{fmt.Errorf("scale %q: a count cannot be negative", a)}
-				}
-				if _, dup := counts[typ]; dup {
-					return usageError{fmt.Errorf("scale: %s given twice", typ)}
-				}
-				counts[typ] = count
+			counts, err := app.ParseCounts(args, app.CountRules{})
+			if err != nil {
+				return usageError{fmt.Errorf("scale %w", err)}
 			}
 			t, err := g.target(g.env, false)
 			if err != nil {

@@ -187,7 +187,7 @@ func ParseAppJSON(data []byte, file string) (*AppJSON, error) {
 
 func parseEnvVar(name string, raw json.RawMessage, warn func(string, ...any)) (Var, error) {
 	v := Var{Name: name}
-	if err := checkVarName(name); err != nil {
+	if err := CheckVarName(name); err != nil {
 		return v, err
 	}
 	raw = bytes.TrimSpace(raw)
@@ -463,18 +463,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// checkVarName accepts POSIX-ish environment variable names (what a Secret key and envFrom allow).
-func checkVarName(name string) error {
-	if name == "" {
-		return errors.New("empty variable name")
-	}
-	for i, r := range name {
-		ok := r == '_' || r == '.' || r == '-' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9')
-		if !ok {
-			return fmt.Errorf("%q is not a valid config var name (letters, digits, _, . and - only, not starting with a digit)", name)
-		}
-	}
-	return nil
 }

@@ -89,7 +89,7 @@ func ParseEnv(data []byte, file string) (vars map[string]string, err error) {
 		// Report the first bad name in the file, not whichever the map yields first.
 		var bad *FileError
 		for _, k := range sortedKeys(vars) {
-			if err := checkVarName(k); err != nil {
+			if err := CheckVarName(k); err != nil {
 				fe := &FileError{File: file, Line: lineOfKey(data, k), Msg: err.Error()}
 				if k == "" {
 					fe.Msg = "expected NAME=value"
@@ -173,7 +173,7 @@ func nameEnd(stmt []byte) int {
 
 // keyed puts the variable name of line before msg when the line has one (see keyOf).
 func keyed(line, msg string) string {
-	if name, ok := keyOf(line); ok && checkVarName(name) == nil {
+	if name, ok := keyOf(line); ok && CheckVarName(name) == nil {
 		return name + ": " + msg
 	}
 	return msg

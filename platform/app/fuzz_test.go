@@ -64,7 +64,7 @@ func FuzzParseAppJSON(f *testing.F) {
 			if v.Name != name {
 				t.Errorf("Env[%q].Name = %q", name, v.Name)
 			}
-			if err := checkVarName(name); err != nil {
+			if err := CheckVarName(name); err != nil {
 				t.Errorf("Env has an invalid name: %v", err)
 			}
 			if !v.HasValue && v.Value != "" {
@@ -208,7 +208,7 @@ func FuzzParseHerokuYML(f *testing.F) {
 			t.Errorf("release %q on line %d", h.Release, h.ReleaseLine)
 		}
 		for k := range h.Config {
-			if err := checkVarName(k); err != nil {
+			if err := CheckVarName(k); err != nil {
 				t.Errorf("setup.config: invalid name accepted: %v", err)
 			}
 		}
@@ -247,7 +247,7 @@ func FuzzParseEnv(f *testing.F) {
 			return
 		}
 		for k := range vars {
-			if err := checkVarName(k); err != nil {
+			if err := CheckVarName(k); err != nil {
 				t.Errorf("invalid name accepted: %v", err)
 			}
 		}

@@ -100,7 +100,7 @@ func ParseHerokuYML(data []byte, file string) (*HerokuYML, error) {
 		h.BuildArgs[k] = v
 	}
 	for _, k := range sortedKeys(doc.Setup.Config) {
-		if err := checkVarName(k); err != nil {
+		if err := CheckVarName(k); err != nil {
 			return nil, &FileError{File: file, Msg: "setup.config: " + err.Error()}
 		}
 		h.Config[k] = doc.Setup.Config[k]

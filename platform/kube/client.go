@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"slices"
@@ -28,37 +29,48 @@ type Config struct {
 	Namespace string
 }
 
-const noClusterHint = "\n  hint: start a local cluster with 'slipway sandbox up' and run 'eval \"$(slipway sandbox env)\"'"
+// NoClusterError says that no kubeconfig configures a cluster.
+type NoClusterError struct {
+	// Empty are the kubeconfig files read that are empty, Bare those that define no
+	// cluster; both are nil when none of the files exists.
+	Empty, Bare []string
+}
 
-var errNoCluster = errors.New("no Kubernetes cluster configured: no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config)" + noClusterHint)
+func (e *NoClusterError) Error() string {
+	var what []string
+	if len(e.Empty) > 0 {
+		what = append(what, fmt.Sprintf("kubeconfig %s is empty", strings.Join(e.Empty, ", ")))
+	}
+	if len(e.Bare) > 0 {
+		what = append(what, fmt.Sprintf("kubeconfig %s defines no cluster", strings.Join(e.Bare, ", ")))
+	}
+	if len(what) == 0 {
+		return "no Kubernetes cluster configured: no kubeconfig found ($KUBECONFIG, ~/.kube/config)"
+	}
+	return "no Kubernetes cluster configured: " + strings.Join(what, "; ")
+}
+
+// Hint says how to get a cluster to work with.
+func (e *NoClusterError) Hint() string {
+	return `start a local cluster with 'slipway sandbox up' and run 'eval "$(slipway sandbox env)"'`
+}
 
 // noCluster says why the kubeconfig files read (files, in kubectl's order) configure no
-// cluster: a file that exists but is empty, or defines no cluster, is named;
-// errNoCluster when none of them exists.
+// cluster: a file that exists but is empty, or defines no cluster, is named.
 func noCluster(files []string) error {
-	var empty, bare []string
+	e := &NoClusterError{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
 		}
 		if strings.TrimSpace(string(b)) == "" {
-			empty = append(empty, f)
+			e.Empty = append(e.Empty, f)
 		} else {
-			bare = append(bare, f)
+			e.Bare = append(e.Bare, f)
 		}
 	}
-	var what []string
-	if len(empty) > 0 {
-		what = append(what, fmt.Sprintf("kubeconfig %s is empty", strings.Join(empty, ", ")))
-	}
-	if len(bare) > 0 {
-		what = append(what, fmt.Sprintf("kubeconfig %s defines no cluster", strings.Join(bare, ", ")))
-	}
-	if len(what) == 0 {
-		return errNoCluster
-	}
-	return errors.New("no Kubernetes cluster configured: " + strings.Join(what, "; ") + noClusterHint)
+	return e
 }
 
 // Client is a connection to one cluster, working in one namespace.
@@ -101,7 +113,7 @@ func Connect(cfg Config) (*Client, error) {
 	}
 	if cfg.Context != "" {
 		if _, ok := raw.Contexts[cfg.Context]; !ok {
-			return nil, fmt.Errorf("kubeconfig has no context %q (known: %s)", cfg.Context, strings.Join(contextNames(raw.Contexts), ", "))
+			return nil, fmt.Errorf("kubeconfig has no context %q (known: %s)", cfg.Context, strings.Join(slices.Sorted(maps.Keys(raw.Contexts)), ", "))
 		}
 	}
 	if len(raw.Clusters) == 0 && os.Getenv("KUBERNETES_SERVICE_HOST") == "" {
@@ -132,15 +144,6 @@ func (c *Client) WithNamespace(ns string) (*Client, error) {
 	return Connect(cfg)
 }
 
-func contextNames[V any](m map[string]V) []string {
-	var names []string
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
-}
-
 // UnreachableError says the API server could not be reached.
 type UnreachableError struct {
 	Server, Context string
@@ -152,7 +155,12 @@ func (e *UnreachableError) Error() string {
 	if e.Context != "" {
 		where += " (context " + e.Context + ")"
 	}
-	return fmt.Sprintf("cannot reach the Kubernetes API server at %s: %s\n  hint: is the cluster running? (for the local one: slipway sandbox up)", where, rootCause(e.Err))
+	return fmt.Sprintf("cannot reach the Kubernetes API server at %s: %s", where, rootCause(e.Err))
+}
+
+// Hint says what to check.
+func (e *UnreachableError) Hint() string {
+	return "is the cluster running? (for the local one: slipway sandbox up)"
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }

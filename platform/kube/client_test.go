@@ -1,9 +1,15 @@
 package kube
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -31,5 +37,49 @@ func TestConnectNoCluster(t *testing.T) {
 				t.Errorf("Connect: %v; want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestNoClusterHint: the error states the fact; how to get a cluster is its hint.
+func TestNoClusterHint(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("HOME", t.TempDir())
+	_, err := Connect(Config{})
+	var nc *NoClusterError
+	if !errors.As(err, &nc) || err.Error() != "no Kubernetes cluster configured: no kubeconfig found ($KUBECONFIG, ~/.kube/config)" {
+		t.Fatalf("Connect = %v", err)
+	}
+	if !strings.Contains(nc.Hint(), "slipway sandbox up") {
+		t.Errorf("Hint() = %q", nc.Hint())
+	}
+}
+
+// TestExplain: transport failures become an UnreachableError naming the server, with its
+// root cause and a hint apart; other errors are left alone.
+func TestExplain(t *testing.T) {
+	c := &Client{Server: "https://127.0.0.1:6443", Context: "sandbox"}
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	err := c.Explain(fmt.Errorf("list deployments in shop: %w", &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/apis", Err: dial}))
+	var ue *UnreachableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("Explain = %v (%T)", err, err)
+	}
+	if want := "cannot reach the Kubernetes API server at https://127.0.0.1:6443 (context sandbox): connection refused"; err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err, want)
+	}
+	if strings.Contains(err.Error(), "hint") || !strings.Contains(ue.Hint(), "slipway sandbox up") {
+		t.Errorf("Error() %q, Hint() %q: the hint belongs in Hint only", err, ue.Hint())
+	}
+	if again := c.Explain(err); again != err {
+		t.Errorf("Explain twice = %v", again)
+	}
+	for _, other := range []error{errors.New("forbidden"), context.DeadlineExceeded} {
+		if got := c.Explain(other); got != other {
+			t.Errorf("Explain(%v) = %v", other, got)
+		}
+	}
+	if c.Explain(nil) != nil {
+		t.Error("Explain(nil) != nil")
 	}
 }

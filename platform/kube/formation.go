@@ -3,6 +3,8 @@ package kube
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -187,6 +189,38 @@ func (e *UnknownTypeError) Error() string {
 	return fmt.Sprintf("unknown process type %q (known: %s)", e.Type, strings.Join(e.Known, ", "))
 }
 
+// AutoscaledError refuses to scale a process type by hand while an autoscaler sets its
+// count.
+type AutoscaledError struct {
+	// Type is the process type as the Procfile spells it.
+	Type      string
+	Autoscale Autoscale
+}
+
+func (e *AutoscaledError) Error() string {
+	a := e.Autoscale
+	return fmt.Sprintf("%s is autoscaled (%d–%d pods at %d%% CPU): its autoscaler sets its pod count", e.Type, a.Min, a.Max, a.CPU)
+}
+
+// Hint says how to change the count of an autoscaled type.
+func (e *AutoscaledError) Hint() string {
+	return fmt.Sprintf("change its bounds with 'slipway autoscale %s --min N --max M', or turn autoscaling off with 'slipway autoscale %s --off' before scaling it by hand", e.Type, e.Type)
+}
+
+// CountError says a replica count is out of range: negative, or more than a Deployment
+// holds (2147483647).
+type CountError struct {
+	Type  string
+	Count int
+}
+
+func (e *CountError) Error() string {
+	if e.Count < 0 {
+		return fmt.Sprintf("%s=%d: a count cannot be negative", e.Type, e.Count)
+	}
+	return fmt.Sprintf("%s=%d: a count can be at most %d", e.Type, e.Count, math.MaxInt32)
+}
+
 // Scale sets the replica counts of the given types through the scale subresource: instant,
 // no rollout, no release. Every type is checked before anything changes.
 func (c *Client) Scale(ctx context.Context, app string, counts map[string]int) ([]Process, error) {
@@ -201,21 +235,17 @@ func (c *Client) Scale(ctx context.Context, app string, counts map[string]int) (
 		byType[p.Name] = p
 		known = append(known, p.Name)
 	}
-	names := make([]string, 0, len(counts))
-	for t := range counts {
-		names = append(names, t)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(counts))
 	for _, t := range names {
 		p, ok := byType[t]
 		if !ok {
 			return nil, &UnknownTypeError{Type: t, Known: known}
 		}
-		if counts[t] < 0 {
-			return nil, fmt.Errorf("%s=%d: a count cannot be negative", t, counts[t])
+		if n := counts[t]; n < 0 || n > math.MaxInt32 {
+			return nil, &CountError{Type: t, Count: n}
 		}
 		if p.Autoscale != nil {
-			return nil, fmt.Errorf("%s is autoscaled (%d–%d pods at %d%% CPU): change its bounds with 'slipway autoscale %s --min N --max M', or turn autoscaling off with 'slipway autoscale %s --off' before scaling it by hand", p.Name, p.Autoscale.Min, p.Autoscale.Max, p.Autoscale.CPU, p.Name, p.Name)
+			return nil, &AutoscaledError{Type: p.Name, Autoscale: *p.Autoscale}
 		}
 	}
 	for _, t := range names {

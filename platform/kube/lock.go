@@ -42,7 +42,12 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("another deploy is in progress in %s: the lock %s is held by %s since %s ago\n  hint: wait for it to finish; a lock whose holder died expires by itself within seconds", e.Namespace, e.Name, e.Holder, e.Age.Round(time.Second))
+	return fmt.Sprintf("another deploy is in progress in %s: the lock %s is held by %s since %s ago", e.Namespace, e.Name, e.Holder, e.Age.Round(time.Second))
+}
+
+// Hint says what to do.
+func (e *LockedError) Hint() string {
+	return "wait for it to finish; a lock whose holder died expires by itself within seconds"
 }
 
 func (l *Lock) defaults() {

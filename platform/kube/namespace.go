@@ -14,24 +14,27 @@ import (
 )
 
 // EnsureNamespace creates the client's namespace if it is missing; it reports whether it did.
+// A user whose rights end at the namespace may neither read nor create it: when both are
+// forbidden, the namespace is taken to exist (what follows in it says if it does not).
 func (c *Client) EnsureNamespace(ctx context.Context) (bool, error) {
 	_, err := c.Clientset.CoreV1().Namespaces().Get(ctx, c.Namespace, metav1.GetOptions{})
 	if err == nil {
 		return false, nil
 	}
-	if !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
+	readForbidden := apierrors.IsForbidden(err)
+	if !apierrors.IsNotFound(err) && !readForbidden {
 		return false, c.Explain(fmt.Errorf("read namespace %s: %w", c.Namespace, err))
 	}
 	_, err = c.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{
 		ObjectMeta: metav1.ObjectMeta{Name: c.Namespace, Labels: map[string]string{"app.kubernetes.io/managed-by": "slipway"}},
 	}, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
+	switch {
+	case err == nil:
+		return true, nil
+	case apierrors.IsAlreadyExists(err), readForbidden && apierrors.IsForbidden(err):
 		return false, nil
 	}
-	if err != nil {
-		return false, c.Explain(fmt.Errorf("create namespace %s: %w", c.Namespace, err))
-	}
-	return true, nil
+	return false, c.Explain(fmt.Errorf("create namespace %s: %w", c.Namespace, err))
 }
 
 // JobOutput returns the end of the logs of a Job's pods (at most tail lines each) and the

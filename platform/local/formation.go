@@ -3,8 +3,9 @@ package local
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
+
+	"github.com/slipwayhq/slipway/platform/app"
 )
 
 // Entry is one long-running process type as the Procfile declares it, in file order.
@@ -20,26 +21,15 @@ const Others = "*"
 // ErrReleaseCount is the error for a count given to the release command, which runs once.
 var ErrReleaseCount = errors.New("the release command runs once, before the other types, and takes no count")
 
-// ParseFormation reads `-m` values: comma-separated TYPE=N, where `*=N` (or `all=N`) sets
-// every type not named. Later settings of a type win.
+// MaxCount is the most instances of one type `-m` starts.
+const MaxCount = 100
+
+// ParseFormation reads `-m` values: comma-separated TYPE=N (see app.ParseCounts), where
+// `*=N` (or `all=N`) sets every type not named. Later settings of a type win.
 func ParseFormation(specs []string) (map[string]int, error) {
-	f := map[string]int{}
-	for _, spec := range specs {
-		for _, part := range strings.Split(spec, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			name, num, ok := strings.Cut(part, "=")
-			if !ok || name == "" {
-				return nil, fmt.Errorf("formation %q: want TYPE=N, e.g. web=2,worker=1 or *=1", part)
-			}
-			n, err := strconv.Atoi(num)
-			if err != nil || n < 0 || n > 100 {
-				return nil, fmt.Errorf("formation %q: the count must be a whole number from 0 to 100", part)
-			}
-			f[name] = n
-		}
+	f, err := app.ParseCounts(specs, app.CountRules{Max: MaxCount, Repeat: true})
+	if err != nil {
+		return nil, fmt.Errorf("formation %w", err)
 	}
 	return f, nil
 }

@@ -110,3 +110,15 @@ func TestSelectErrors(t *testing.T) {
 		t.Errorf("ParseFormation = %v, %v", f, err)
 	}
 }
+
+// TestParseFormationMessages: -m's errors name the part that is wrong.
+func TestParseFormationMessages(t *testing.T) {
+	for spec, want := range map[string]string{
+		"web=two":    `formation "web=two": the count must be a whole number from 0 to 100`,
+		"web=1,wrkr": `formation "wrkr": want TYPE=N, e.g. web=2,worker=1`,
+	} {
+		if _, err := ParseFormation([]string{spec}); err == nil || err.Error() != want {
+			t.Errorf("ParseFormation(%q) = %v, want %q", spec, err, want)
+		}
+	}
+}
