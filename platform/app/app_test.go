@@ -35,9 +35,9 @@ func TestFileErrorError(t *testing.T) {
 	}{
 		{"file only", &FileError{File: "app.json", Msg: "env: bad"}, "app.json: env: bad"},
 		{"file and line", &FileError{File: "slipway.yaml", Line: 4, Msg: "bad"}, "slipway.yaml:4: bad"},
-		{"with a hint", &FileError{File: "Procfile", Msg: "empty", Hint: "add web"}, "Procfile: empty\n  hint: add web"},
+		{"with a hint", &FileError{File: "Procfile", Msg: "empty", Fix: "add web"}, "Procfile: empty"},
 		{"prelocated", &FileError{File: "slipway.yaml", Line: 9, Msg: "slipway.yaml:2: x\nslipway.yaml:3: y", prelocated: true}, "slipway.yaml:2: x\nslipway.yaml:3: y"},
-		{"prelocated with a hint", &FileError{File: "f", Msg: "f:1: x", Hint: "h", prelocated: true}, "f:1: x\n  hint: h"},
+		{"prelocated with a hint", &FileError{File: "f", Msg: "f:1: x", Fix: "h", prelocated: true}, "f:1: x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.e.Error(); got != tc.want {

@@ -75,7 +75,7 @@ func ParseEnv(data []byte, file string) (vars map[string]string, err error) {
 	if i := invalidUTF8(data); i >= 0 {
 		line, col := runeLineCol(data, i)
 		return nil, &FileError{File: file, Line: line, Msg: keyed(lineAt(data, line), fmt.Sprintf("invalid UTF-8 at column %d: config values must be text", col)),
-			Hint: "save the file as UTF-8; for binary data, store it base64-encoded and decode it in the app"}
+			Fix: "save the file as UTF-8; for binary data, store it base64-encoded and decode it in the app"}
 	}
 	defer func() {
 		// godotenv has panicked on odd input in other versions; never let that reach a user

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,9 +43,15 @@ func checkErr(t *testing.T, what string, err error, want ...string) {
 	if err == nil {
 		t.Fatalf("%s: expected an error containing %q, got none", what, want)
 	}
+	// As a front end shows it: the error, and its hint under it.
+	text := err.Error()
+	var h interface{ Hint() string }
+	if errors.As(err, &h) && h.Hint() != "" {
+		text += "\n  hint: " + h.Hint()
+	}
 	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("%s: error should contain %q; got:\n%v", what, w, err)
+		if !strings.Contains(text, w) {
+			t.Errorf("%s: error should contain %q; got:\n%v", what, w, text)
 		}
 	}
 }

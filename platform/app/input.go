@@ -97,7 +97,7 @@ func tooLarge(display string, size int64, known bool) error {
 		what = fmt.Sprintf("more than %d bytes", MaxInputSize)
 	}
 	return &FileError{File: display, Msg: fmt.Sprintf("is %s; Slipway reads input files of at most 1 MiB", what),
-		Hint: "check that this is the right file"}
+		Fix: "check that this is the right file"}
 }
 
 // checkKind refuses what is not a regular file (or, when pipes is true, a pipe).
@@ -143,10 +143,10 @@ func openError(dir, name string, err error) error {
 		}
 		if escapes(dir, name) {
 			return &FileError{File: name, Msg: what + ", outside the app directory: Slipway reads an app's files only from inside it",
-				Hint: "make it a regular file, or a relative link to a file inside the app directory"}
+				Fix: "make it a regular file, or a relative link to a file inside the app directory"}
 		}
 		return &FileError{File: name, Msg: what + ", an absolute link: Slipway follows only relative links that stay inside the app directory",
-			Hint: "make it a relative link"}
+			Fix: "make it a relative link"}
 	}
 	return &FileError{File: name, Msg: errText(err)}
 }

@@ -131,7 +131,7 @@ func readFileIfExists(dir, name string) (data []byte, ok bool, err error) {
 	if i := invalidUTF8(data); i >= 0 {
 		line, col := runeLineCol(data, i)
 		return nil, false, &FileError{File: name, Line: line, Msg: fmt.Sprintf("invalid UTF-8 at column %d: this is not a text file Slipway can read", col),
-			Hint: "save the file as UTF-8"}
+			Fix: "save the file as UTF-8"}
 	}
 	return data, true, nil
 }
@@ -204,7 +204,7 @@ func loadName(a *App, override string, man *Manifest, aj *AppJSON, dir string) e
 		a.Name, where = Slug(aj.Name), AppJSONFile+": name"
 		if a.Name == "" {
 			return &FileError{File: AppJSONFile, Msg: fmt.Sprintf("name: %q has no letter or digit of a-z, 0-9 to make an app name of (Kubernetes names use lowercase letters, digits and '-')", aj.Name),
-				Hint: "set name: in " + ManifestFile}
+				Fix: "set name: in " + ManifestFile}
 		}
 	default:
 		abs, err := filepath.Abs(dir)
@@ -287,13 +287,13 @@ func loadProcesses(a *App, dir string, hy *HerokuYML) error {
 				a.Sources = append(a.Sources, "package.json")
 				return nil
 			}
-			return &FileError{File: ProcfileFile, Msg: "no Procfile in " + dir, Hint: "Slipway runs the process types a Procfile declares, one per line, e.g. `web: npm start`; heroku.yml's run: section works too"}
+			return &FileError{File: ProcfileFile, Msg: "no Procfile in " + dir, Fix: "Slipway runs the process types a Procfile declares, one per line, e.g. `web: npm start`; heroku.yml's run: section works too"}
 		}
 		msg := "declares no process type"
 		if a.Release != nil {
 			msg += " other than release"
 		}
-		return &FileError{File: ProcfileFile, Msg: msg, Hint: "add a line such as `web: bundle exec puma -p $PORT`"}
+		return &FileError{File: ProcfileFile, Msg: msg, Fix: "add a line such as `web: bundle exec puma -p $PORT`"}
 	}
 	return nil
 }

@@ -300,12 +300,16 @@ func humanYAML(s string) string {
 // FileError is an error in one input file. Msg is already located (file:line) when the
 // parser knew the line.
 type FileError struct {
-	File       string
-	Line       int
-	Msg        string
-	Hint       string
+	File string
+	Line int
+	Msg  string
+	// Fix says how to fix it, where that is plain; see Hint.
+	Fix        string
 	prelocated bool
 }
+
+// Hint says how to fix the file (front ends print it under the error).
+func (e *FileError) Hint() string { return e.Fix }
 
 func (e *FileError) Error() string {
 	var b strings.Builder
@@ -316,9 +320,6 @@ func (e *FileError) Error() string {
 		fmt.Fprintf(&b, "%s:%d: %s", e.File, e.Line, e.Msg)
 	default:
 		fmt.Fprintf(&b, "%s: %s", e.File, e.Msg)
-	}
-	if e.Hint != "" {
-		b.WriteString("\n  hint: " + e.Hint)
 	}
 	return b.String()
 }

@@ -99,10 +99,21 @@ type EngineError struct {
 }
 
 func (e *EngineError) Error() string {
-	return fmt.Sprintf("cannot reach the Docker Engine at %s (DOCKER_HOST): %v\n  hint: is dockerd running? set DOCKER_HOST to its socket", e.Host, e.Err)
+	return fmt.Sprintf("cannot reach the Docker Engine at %s (DOCKER_HOST): %v", e.Host, e.Err)
 }
 
 func (e *EngineError) Unwrap() error { return e.Err }
+
+// Hint says where to look.
+func (e *EngineError) Hint() string { return "is dockerd running? set DOCKER_HOST to its socket" }
+
+// BackendError says the engine cannot build the way it is asked to; Fix says how to.
+type BackendError struct{ Msg, Fix string }
+
+func (e *BackendError) Error() string { return e.Msg }
+
+// Hint says how to build anyway.
+func (e *BackendError) Hint() string { return e.Fix }
 
 // StepError is a build step that failed, with the engine's own message.
 type StepError struct {
@@ -141,7 +152,8 @@ func (b *Builder) Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	if o.NeedsBuildKit && backend != BackendBuildKit {
-		return nil, fmt.Errorf("the generated Dockerfile keeps a compiler's cache in a BuildKit cache mount, but %s builds here (engine API %s, %s)\n  hint: DOCKER_BUILDKIT=0 generates one for the classic builder", backend, ping.APIVersion, ping.OSType)
+		return nil, &BackendError{Msg: fmt.Sprintf("the generated Dockerfile keeps a compiler's cache in a BuildKit cache mount, but %s builds here (engine API %s, %s)", backend, ping.APIVersion, ping.OSType),
+			Fix: "DOCKER_BUILDKIT=0 generates one for the classic builder"}
 	}
 	if o.Push {
 		resolve := b.Resolve

@@ -281,7 +281,8 @@ func TestBuildKitCacheMount(t *testing.T) {
 	}
 	// A generated Dockerfile that needs BuildKit is refused before anything is sent.
 	_, err = e.build(Options{Dir: dir, Generated: []byte("FROM busybox:1.36\n"), NeedsBuildKit: true, Repository: e.registry + "/cachemount", Tag: "v4"})
-	if err == nil || !strings.Contains(err.Error(), "BuildKit cache mount") || !strings.Contains(err.Error(), "DOCKER_BUILDKIT=0") || e.out.Len() != 0 {
+	var be *BackendError
+	if !errors.As(err, &be) || !strings.Contains(err.Error(), "BuildKit cache mount") || !strings.Contains(be.Hint(), "DOCKER_BUILDKIT=0") || e.out.Len() != 0 {
 		t.Errorf("a generated Dockerfile for BuildKit, with the classic builder: want an error with a hint and no build, got %v\n%s", err, e.out)
 	}
 }

@@ -70,7 +70,8 @@ func (k Backend) choose(ping types.Ping) (Backend, error) {
 	case has:
 		return BackendBuildKit, nil
 	case k == BackendBuildKit:
-		return 0, fmt.Errorf("DOCKER_BUILDKIT asks for BuildKit, but the engine (API %s, %s) has none\n  hint: unset DOCKER_BUILDKIT to build with the classic builder", ping.APIVersion, ping.OSType)
+		return 0, &BackendError{Msg: fmt.Sprintf("DOCKER_BUILDKIT asks for BuildKit, but the engine (API %s, %s) has none", ping.APIVersion, ping.OSType),
+			Fix: "unset DOCKER_BUILDKIT to build with the classic builder"}
 	}
 	return BackendClassic, nil
 }
