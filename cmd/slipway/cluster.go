@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/platform/kube"
+	"github.com/slipwayhq/slipway/platform/progress"
 	"github.com/slipwayhq/slipway/platform/release"
 )
 
@@ -73,9 +75,13 @@ func hasAppFiles(dir string) bool {
 	return false
 }
 
-// manager is the release manager of t, with progress on stderr.
+// manager is the release manager of t, with progress on stderr: each event's message, a line.
 func (g *globals) manager(t *target) *release.Manager {
-	return &release.Manager{Kube: t.Kube, App: t.Name, Environment: t.Env, Progress: g.streams.Err}
+	return &release.Manager{Kube: t.Kube, App: t.Name, Environment: t.Env, Progress: func(e progress.Event) {
+		if e.Message != "" {
+			fmt.Fprintln(g.streams.Err, e.Message)
+		}
+	}}
 }
 
 // releaser is manager for an operation that makes a release: from here on the first
@@ -101,6 +107,10 @@ func (g *globals) reportResult(t *target, res *release.Result, err error) error 
 		if len(res.Generated) > 0 {
 			fmt.Fprintf(g.streams.Err, "generated config vars (kept from now on): %s\n", strings.Join(res.Generated, ", "))
 		}
+	}
+	var ae *release.AutoscaleError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("--%s %d: %w", ae.Field, ae.Value, err)
 	}
 	if err != nil {
 		return err

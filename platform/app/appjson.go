@@ -465,6 +465,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// CheckVarName says whether name is a valid config var name, and why not.
+func CheckVarName(name string) error { return checkVarName(name) }
+
 // checkVarName accepts POSIX-ish environment variable names (what a Secret key and envFrom allow).
 func checkVarName(name string) error {
 	if name == "" {
