@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -32,9 +33,9 @@ func (g *globals) target(name string, needApp bool) (*target, error) {
 	return t, nil
 }
 
-// manager is the release manager of t, with progress on stderr.
+// manager is the release manager of t, with progress on stderr: each event's message, a line.
 func (g *globals) manager(t *target) *release.Manager {
-	return t.Releases(g.streams.Err)
+	return t.Releases(g.progress())
 }
 
 // releaser is manager for an operation that makes a release: from here on the first
@@ -60,6 +61,10 @@ func (g *globals) reportResult(t *target, res *release.Result, err error) error 
 		if len(res.Generated) > 0 {
 			fmt.Fprintf(g.streams.Err, "generated config vars (kept from now on): %s\n", strings.Join(res.Generated, ", "))
 		}
+	}
+	var ae *release.AutoscaleError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("--%s %d: %w", ae.Field, ae.Value, err)
 	}
 	if err != nil {
 		return err

@@ -7,13 +7,13 @@ package env
 
 import (
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/platform/kube"
+	"github.com/slipwayhq/slipway/platform/progress"
 	"github.com/slipwayhq/slipway/platform/release"
 )
 
@@ -88,7 +88,7 @@ func Open(o Options) (*Env, error) {
 
 // Releases is the release manager of the app in this environment; progress receives what
 // its operations do (nil drops it).
-func (e *Env) Releases(progress io.Writer) *release.Manager {
+func (e *Env) Releases(progress progress.Func) *release.Manager {
 	return &release.Manager{Kube: e.Kube, App: e.Name, Environment: e.Environment, Progress: progress}
 }
 

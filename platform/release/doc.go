@@ -7,5 +7,6 @@
 // keeps the live one. Config vars travel in the release's values, so a rollback restores
 // them. One operation per app and environment runs at a time, under a lease.
 //
-// It never prints or exits: progress goes to an io.Writer, results and errors are returned.
+// It never prints or exits: progress goes to a progress.Func as events, results and errors
+// are returned.
 package release

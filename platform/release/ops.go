@@ -2,15 +2,17 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"helm.sh/helm/v3/pkg/release"
 
 	"github.com/slipwayhq/slipway/charts"
+	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/platform/kube"
 )
 
@@ -100,11 +102,10 @@ func (m *Manager) Config(ctx context.Context) (map[string]string, error) {
 // the release command, as on Heroku). The values stay in the environment: later deploys
 // keep them over the env file's.
 func (m *Manager) SetConfig(ctx context.Context, vars map[string]string, timeout time.Duration) (*Result, error) {
-	keys := make([]string, 0, len(vars))
-	for k := range vars {
-		keys = append(keys, k)
+	keys := slices.Sorted(maps.Keys(vars))
+	if err := checkNames(keys); err != nil {
+		return nil, err
 	}
-	sort.Strings(keys)
 	return m.edit(ctx, "Set config "+strings.Join(keys, ", "), timeout, true, func(v *charts.Values) error {
 		for _, k := range keys {
 			v.Config.Data[k] = vars[k]
@@ -118,8 +119,10 @@ func (m *Manager) SetConfig(ctx context.Context, vars map[string]string, timeout
 // UnsetConfig removes config vars in a new release; an env file that sets them no longer
 // brings them back on later deploys. Removing a var that is not set is an error.
 func (m *Manager) UnsetConfig(ctx context.Context, keys []string, timeout time.Duration) (*Result, error) {
-	keys = slices.Clone(keys)
-	sort.Strings(keys)
+	keys = slices.Sorted(slices.Values(keys))
+	if err := checkNames(keys); err != nil {
+		return nil, err
+	}
 	return m.edit(ctx, "Unset config "+strings.Join(keys, ", "), timeout, true, func(v *charts.Values) error {
 		var missing []string
 		for _, k := range keys {
@@ -147,17 +150,43 @@ type AutoscaleOptions struct {
 	Timeout       time.Duration
 }
 
+// AutoscaleError says an autoscaling bound is out of range.
+type AutoscaleError struct {
+	// Field is the bound: "min", "max" or "cpu" (AutoscaleOptions.Min, Max, CPU).
+	Field string
+	// Value is the value given; Min the minimum, for a maximum below it.
+	Value, Min int
+}
+
+func (e *AutoscaleError) Error() string {
+	switch e.Field {
+	case "min":
+		return fmt.Sprintf("minimum replicas must be at least 1, got %d", e.Value)
+	case "max":
+		return fmt.Sprintf("maximum replicas (%d) must be at least the minimum (%d)", e.Value, e.Min)
+	}
+	return fmt.Sprintf("target CPU utilisation must be 1 to 100 percent, got %d", e.Value)
+}
+
+// check checks the bounds of autoscaling turned on.
+func (o AutoscaleOptions) check() error {
+	switch {
+	case o.Min < 1:
+		return &AutoscaleError{Field: "min", Value: o.Min}
+	case o.Max < o.Min:
+		return &AutoscaleError{Field: "max", Value: o.Max, Min: o.Min}
+	case o.CPU < 1 || o.CPU > 100:
+		return &AutoscaleError{Field: "cpu", Value: o.CPU}
+	}
+	return nil
+}
+
 // Autoscale changes a process type's HorizontalPodAutoscaler in a new release, which
 // changes nothing else. Turning it off keeps the type's current replica count.
 func (m *Manager) Autoscale(ctx context.Context, o AutoscaleOptions) (*Result, error) {
 	if !o.Off {
-		switch {
-		case o.Min < 1:
-			return nil, fmt.Errorf("--min %d: must be at least 1", o.Min)
-		case o.Max < o.Min:
-			return nil, fmt.Errorf("--max %d: must be at least --min (%d)", o.Max, o.Min)
-		case o.CPU < 1 || o.CPU > 100:
-			return nil, fmt.Errorf("--cpu %d: a target CPU utilisation is a percentage, 1 to 100", o.CPU)
+		if err := o.check(); err != nil {
+			return nil, err
 		}
 	}
 	var desc string
@@ -245,12 +274,25 @@ func (m *Manager) editWith(ctx context.Context, fn func(*charts.Values) (string,
 	return res, err
 }
 
+// checkNames checks config var names with the app's rule, before anything changes.
+func checkNames(keys []string) error {
+	if len(keys) == 0 {
+		return errors.New("no config var named")
+	}
+	for _, k := range keys {
+		if err := app.CheckVarName(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func addKey(keys []string, k string) []string {
 	if slices.Contains(keys, k) {
 		return keys
 	}
 	keys = append(keys, k)
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }
 

@@ -1,14 +1,15 @@
 package release
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"os"
 	"os/user"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/slipwayhq/slipway/charts"
 	"github.com/slipwayhq/slipway/platform/image"
 	"github.com/slipwayhq/slipway/platform/kube"
+	"github.com/slipwayhq/slipway/platform/progress"
 )
 
 // Labels Slipway adds to Helm's release records, so that `slipway apps` finds them without
@@ -38,8 +40,12 @@ type Manager struct {
 	Environment string
 	// Holder names who takes the deploy lock (default user@host pid N).
 	Holder string
-	// Progress receives what is happening, one line at a time (default io.Discard).
-	Progress io.Writer
+	// Progress receives what is happening (nil: nothing). Each event's Message is one line
+	// of plain text.
+	Progress progress.Func
+	// Poll is how often a release looks at its release command and rollout to report them
+	// to Progress (default 1s).
+	Poll time.Duration
 	// LockDuration is the lock's lease duration (default 10s).
 	LockDuration time.Duration
 	// Now is the clock (default time.Now).
@@ -50,6 +56,9 @@ type Manager struct {
 	// Refusals says how a deploy watches for pods the cluster refuses to create (zero: the
 	// defaults of kube.RefusalWatch).
 	Refusals kube.RefusalWatch
+	// Helm is Helm's action configuration for the namespace (its release store and
+	// Kubernetes client); nil: one is made from Kube's connection.
+	Helm *action.Configuration
 
 	once    sync.Once
 	helm    *action.Configuration
@@ -78,15 +87,18 @@ func Holder() string {
 	return fmt.Sprintf("%s@%s pid %d", name, host, os.Getpid())
 }
 
-func (m *Manager) progress(format string, args ...any) {
-	if m.Progress != nil {
-		fmt.Fprintf(m.Progress, format+"\n", args...)
-	}
+// send reports an event whose message is format's text.
+func (m *Manager) send(phase progress.Phase, status progress.Status, format string, args ...any) {
+	m.Progress.Send(progress.Event{Phase: phase, Status: status, Message: fmt.Sprintf(format, args...)})
 }
 
-// cfg is Helm's action configuration for the namespace, built once.
+// cfg is Helm's action configuration for the namespace: m.Helm, or one built once.
 func (m *Manager) cfg() (*action.Configuration, error) {
 	m.once.Do(func() {
+		if m.Helm != nil {
+			m.helm = m.Helm
+			return
+		}
 		c := new(action.Configuration)
 		err := c.Init(m.Kube.Getter, m.Kube.Namespace, "secret", func(string, ...any) {})
 		if err != nil {
@@ -125,7 +137,7 @@ func (m *Manager) history() ([]*release.Release, error) {
 	if err != nil {
 		return nil, m.Kube.Explain(fmt.Errorf("read the releases of %s in %s: %w", m.App, m.Kube.Namespace, err))
 	}
-	sort.Slice(rels, func(i, j int) bool { return rels[i].Version < rels[j].Version })
+	slices.SortFunc(rels, func(a, b *release.Release) int { return cmp.Compare(a.Version, b.Version) })
 	return rels, nil
 }
 
@@ -135,12 +147,17 @@ func (m *Manager) current() (*release.Release, error) {
 	if err != nil {
 		return nil, err
 	}
+	return deployed(rels), nil
+}
+
+// deployed returns the deployed release of rels (oldest first), or nil.
+func deployed(rels []*release.Release) *release.Release {
 	for i := len(rels) - 1; i >= 0; i-- {
 		if rels[i].Info.Status == release.StatusDeployed {
-			return rels[i], nil
+			return rels[i]
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // NotDeployedError says the environment has no deployed release of the app.
@@ -149,7 +166,12 @@ type NotDeployedError struct {
 }
 
 func (e *NotDeployedError) Error() string {
-	return fmt.Sprintf("%s has no deployed release in %s (namespace %s)\n  hint: deploy it first: slipway deploy -e %s", e.App, e.Environment, e.Namespace, e.Environment)
+	return fmt.Sprintf("%s has no deployed release in %s (namespace %s)", e.App, e.Environment, e.Namespace)
+}
+
+// Hint says how to deploy it.
+func (e *NotDeployedError) Hint() string {
+	return "deploy it first: slipway deploy -e " + e.Environment
 }
 
 func (m *Manager) notDeployed() error {
@@ -193,13 +215,9 @@ func imageRef(i charts.ImageValues) string {
 func valuesOf(r *release.Release) (*charts.Values, error) {
 	merged := map[string]any{}
 	if r.Chart != nil {
-		for k, v := range r.Chart.Values {
-			merged[k] = v
-		}
+		maps.Copy(merged, r.Chart.Values)
 	}
-	for k, v := range r.Config {
-		merged[k] = v
-	}
+	maps.Copy(merged, r.Config)
 	b, err := json.Marshal(merged)
 	if err != nil {
 		return nil, err
@@ -233,13 +251,9 @@ func valuesMap(v *charts.Values) (map[string]any, error) {
 func processNames(v *charts.Values) []string {
 	var names []string
 	for k, p := range v.Processes {
-		n := p.Name
-		if n == "" {
-			n = k
-		}
-		names = append(names, n)
+		names = append(names, cmp.Or(p.Name, k))
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	return names
 }
 

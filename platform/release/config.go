@@ -1,0 +1,84 @@
+package release
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/slipwayhq/slipway/charts"
+	"github.com/slipwayhq/slipway/platform/app"
+)
+
+// deployConfig resolves the config vars of a deploy: app.json's defaults, the environment's
+// env file, then what was set and unset on the cluster; generated secrets are kept.
+func (m *Manager) deployConfig(a *app.App, prev *charts.Values, generate func() (string, error)) (*app.Config, error) {
+	opts, err := a.EnvironmentConfig(m.Environment)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.ResolveConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if prev != nil {
+		for _, k := range prev.Config.Unset {
+			delete(c.Vars, k)
+		}
+		for _, k := range prev.Config.Set {
+			if val, ok := prev.Config.Data[k]; ok {
+				c.Vars[k], c.Origin[k] = val, "config set"
+			}
+		}
+	}
+	if generate == nil {
+		generate = app.GenerateSecret
+	}
+	for _, name := range slices.Sorted(maps.Keys(a.Vars)) {
+		v := a.Vars[name]
+		if _, ok := c.Vars[name]; ok || !v.Generate {
+			continue
+		}
+		if prev != nil {
+			if val, ok := prev.Config.Data[name]; ok {
+				c.Vars[name], c.Origin[name] = val, "generated"
+				continue
+			}
+		}
+		val, err := generate()
+		if err != nil {
+			return nil, fmt.Errorf("generate %s: %w", name, err)
+		}
+		c.Vars[name], c.Origin[name] = val, "generated"
+		c.Generated = append(c.Generated, name)
+	}
+	var missing []string
+	for _, v := range c.Missing {
+		if _, ok := c.Vars[v.Name]; !ok {
+			missing = append(missing, v.Name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, &MissingConfigError{Names: missing, Environment: m.Environment, EnvFile: a.Environments[m.Environment].EnvFile}
+	}
+	c.Missing = nil
+	return c, nil
+}
+
+// MissingConfigError says which of app.json's required config vars have no value in an
+// environment: neither its env file nor the cluster sets them.
+type MissingConfigError struct {
+	Names []string
+	// Environment is the environment; EnvFile its env file.
+	Environment, EnvFile string
+}
+
+func (e *MissingConfigError) Error() string {
+	return fmt.Sprintf("%s: required config %s %s not set", app.AppJSONFile, plural(len(e.Names), "var", "vars"), strings.Join(e.Names, ", "))
+}
+
+// Hint says where to set them.
+func (e *MissingConfigError) Hint() string {
+	return fmt.Sprintf("set it in %s, or on the cluster with 'slipway config set -e %s NAME=VALUE'", e.EnvFile, e.Environment)
+}
