@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/sysproc"
 	"github.com/slipwayhq/slipway/platform/sandbox"
 )
 
@@ -344,7 +346,7 @@ func debootstrapTarball(t testing.TB, tarball string) (err error) {
 	if os.Geteuid() != 0 {
 		Missing(t, "debootstrap needs root to make debian:bookworm-slim")
 	}
-	debootstrap, lerr := lookSystem("debootstrap")
+	debootstrap, lerr := sysproc.Look("debootstrap")
 	if lerr != nil {
 		Missing(t, "debootstrap is not installed (apt-get install debootstrap), so debian:bookworm-slim cannot be made")
 	}
@@ -530,7 +532,7 @@ func debianMirrors(sources map[string]string) (mirror, security string) {
 						fields[strings.ToLower(strings.TrimSpace(k))] = strings.Fields(v)
 					}
 				}
-				if !contains(fields["types"], "deb") || contains(fields["enabled"], "no") {
+				if !slices.Contains(fields["types"], "deb") || slices.Contains(fields["enabled"], "no") {
 					continue
 				}
 				for _, uri := range fields["uris"] {

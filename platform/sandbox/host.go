@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
 // cleanupRealNode undoes on the host what the real node did, once its daemons are stopped:
@@ -75,11 +77,12 @@ func killContainers(ctx context.Context, l layout) error {
 		}
 	}
 	// The shims name containerd's socket on their command line.
-	for _, pid := range pidsWithArg(l.containerdSocket()) {
+	isSocket := func(arg string) bool { return arg == l.containerdSocket() }
+	for _, pid := range sysproc.WithArg(isSocket) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	for _, pid := range pidsWithArg(l.containerdSocket()) {
-		if !waitGone(Process{PID: pid, StartTime: startTime(pid)}, 3*time.Second) {
+	for _, pid := range sysproc.WithArg(isSocket) {
+		if !waitGone(Process{PID: pid, StartTime: sysproc.StartTime(pid)}, 3*time.Second) {
 			errs = append(errs, fmt.Errorf("containerd shim %d still runs after SIGKILL", pid))
 		}
 	}
@@ -95,31 +98,6 @@ func killContainers(ctx context.Context, l layout) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// pidsWithArg returns the live processes (not this one) with arg among their arguments.
-func pidsWithArg(arg string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		for _, a := range bytes.Split(cmdline, []byte{0}) {
-			if string(a) == arg {
-				if alive(Process{PID: pid}) {
-					out = append(out, pid)
-				}
-				break
-			}
-		}
-	}
-	return out
 }
 
 // mountsUnder returns the mount points under dir (dir included), deepest first.
@@ -221,7 +199,7 @@ func runLogged(ctx context.Context, bin, log string, args ...string) error {
 	defer cancel()
 	cmd := execCommand(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = systemEnv()
+	cmd.Env = sysproc.Env()
 	return cmd.Run()
 }
 

@@ -8,13 +8,14 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
 // RealNodeName is the Node the real node's kubelet registers.
@@ -76,28 +77,11 @@ var sysctlsTouched = []string{
 	"kernel/keys/root_maxbytes",
 }
 
-// systemDirs are searched for the system's programs, in case PATH lacks the sbin ones.
-var systemDirs = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
-
 // cniDirs are where Debian (containernetworking-plugins) and upstream put the CNI plugins.
 var cniDirs = []string{"/usr/lib/cni", "/opt/cni/bin"}
 
 // cniPlugins are the plugins the real node's network uses.
 var cniPlugins = []string{"bridge", "host-local", "portmap", "firewall", "loopback"}
-
-// lookSystem finds a system program on PATH or in the usual system directories.
-func lookSystem(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	for _, d := range systemDirs {
-		p := filepath.Join(d, name)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s: not found on PATH or in %s", name, strings.Join(systemDirs, ", "))
-}
 
 // cniBinDir returns the directory holding every CNI plugin the node needs.
 func cniBinDir() (string, []string) {
@@ -147,7 +131,7 @@ func CheckRealNode() error {
 	asRoot := len(missing)
 	var fromDocker, fromIptables []string
 	for _, p := range []string{"containerd", "containerd-shim-runc-v2", "runc"} {
-		if _, err := lookSystem(p); err != nil {
+		if _, err := sysproc.Look(p); err != nil {
 			fromDocker = append(fromDocker, p)
 		}
 	}
@@ -155,14 +139,14 @@ func CheckRealNode() error {
 		missing = append(missing, strings.Join(fromDocker, ", ")+" (Debian's docker.io brings containerd 1.6 and runc)")
 	}
 	for _, p := range []string{"iptables", "iptables-save", "iptables-restore"} {
-		if _, err := lookSystem(p); err != nil {
+		if _, err := sysproc.Look(p); err != nil {
 			fromIptables = append(fromIptables, p)
 		}
 	}
 	if len(fromIptables) > 0 {
 		missing = append(missing, strings.Join(fromIptables, ", ")+" (the iptables package)")
 	}
-	if _, err := lookSystem("ip"); err != nil {
+	if _, err := sysproc.Look("ip"); err != nil {
 		missing = append(missing, "ip (the iproute2 package)")
 	}
 	if dir, lack := cniBinDir(); dir == "" {
@@ -381,19 +365,6 @@ func realNodeArgs(component string, l layout, rn *realNodeState) []string {
 	return nil
 }
 
-// systemEnv is the environment of the node's daemons: containerd looks for runc and its
-// shim on PATH, the CNI plugins for iptables.
-func systemEnv() []string {
-	env := os.Environ()
-	path := os.Getenv("PATH")
-	for _, d := range systemDirs {
-		if !strings.Contains(":"+path+":", ":"+d+":") {
-			path += ":" + d
-		}
-	}
-	return append(env, "PATH="+strings.TrimPrefix(path, ":"))
-}
-
 // upRealNode starts the registry, containerd, the kubelet and kube-proxy, and waits until
 // the node is Ready and Services answer.
 func (r *run) upRealNode(ctx context.Context, kube kubernetes.Interface, pki PKI, ca []byte) error {
@@ -442,12 +413,12 @@ func (r *run) upRealNode(ctx context.Context, kube kubernetes.Interface, pki PKI
 	if err := os.WriteFile(l.containerdConfig(), []byte(containerdConfig(l, cniBin, rn.Registry)), 0o600); err != nil {
 		return fmt.Errorf("write containerd's configuration: %w", err)
 	}
-	containerd, err := lookSystem("containerd")
+	containerd, err := sysproc.Look("containerd")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(s.Progress, "starting %s\n", Containerd)
-	if err := r.start(Containerd, containerd, realNodeArgs(Containerd, l, rn), systemEnv()); err != nil {
+	if err := r.start(Containerd, containerd, realNodeArgs(Containerd, l, rn), sysproc.Env()); err != nil {
 		return err
 	}
 	if err := r.wait(ctx, Containerd, "containerd's socket", func(ctx context.Context) error {
@@ -476,7 +447,7 @@ func (r *run) upRealNode(ctx context.Context, kube kubernetes.Interface, pki PKI
 		return fmt.Errorf("write the kubelet's configuration: %w", err)
 	}
 	fmt.Fprintf(s.Progress, "starting %s (node %s, %s)\n", Kubelet, RealNodeName, realNodeIP)
-	if err := r.start(Kubelet, r.s.Binaries.Path(Kubelet), realNodeArgs(Kubelet, l, rn), systemEnv()); err != nil {
+	if err := r.start(Kubelet, r.s.Binaries.Path(Kubelet), realNodeArgs(Kubelet, l, rn), sysproc.Env()); err != nil {
 		return err
 	}
 	if err := r.wait(ctx, Kubelet, "node "+RealNodeName+" to become Ready", func(ctx context.Context) error {
@@ -493,7 +464,7 @@ func (r *run) upRealNode(ctx context.Context, kube kubernetes.Interface, pki PKI
 		return err
 	}
 	fmt.Fprintf(s.Progress, "starting %s\n", KubeProxy)
-	if err := r.start(KubeProxy, r.s.Binaries.Path(KubeProxy), realNodeArgs(KubeProxy, l, rn), systemEnv()); err != nil {
+	if err := r.start(KubeProxy, r.s.Binaries.Path(KubeProxy), realNodeArgs(KubeProxy, l, rn), sysproc.Env()); err != nil {
 		return err
 	}
 	return r.wait(ctx, KubeProxy, "kube-proxy to become healthy", func(ctx context.Context) error {
@@ -588,14 +559,12 @@ func runSystem(ctx context.Context, name string, args ...string) error {
 }
 
 func outputSystem(ctx context.Context, name string, args ...string) ([]byte, error) {
-	bin, err := lookSystem(name)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cmd, err := sysproc.Command(ctx, name, args...)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = systemEnv()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
 // Sandbox is one local cluster, kept in the state directory Dir.
@@ -413,7 +415,7 @@ func (r *run) start(component, bin string, args, env []string) error {
 	}
 	r.cmds[component] = cmd
 	go func() { _ = cmd.Wait(); close(done) }()
-	r.st.Processes = append(r.st.Processes, Process{Name: component, PID: cmd.Process.Pid, Binary: bin, Log: logPath, StartTime: startTime(cmd.Process.Pid)})
+	r.st.Processes = append(r.st.Processes, Process{Name: component, PID: cmd.Process.Pid, Binary: bin, Log: logPath, StartTime: sysproc.StartTime(cmd.Process.Pid)})
 	return r.s.writeState(r.st)
 }
 

@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"time"
+
+	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
 const sampleK8sGoMod = `// This is a generated file. Do not edit directly.
@@ -345,22 +347,11 @@ func TestUpTimeoutStopsWhatItStarted(t *testing.T) {
 	}
 }
 
-func TestParseStat(t *testing.T) {
-	stat := []byte("4242 (kube (api) server) S 1 4242 4242 0 -1 4194560 1 0 0 0 5 6 0 0 20 0 12 0 987654 1000 100 18446744073709551615\n")
-	state, start, ok := parseStat(stat)
-	if !ok || state != 'S' || start != 987654 {
-		t.Errorf("parseStat = %c, %d, %v; want S, 987654, true", state, start, ok)
-	}
-	if _, _, ok := parseStat([]byte("garbage")); ok {
-		t.Error("parseStat accepted garbage")
-	}
-}
-
 func TestAliveSelf(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc")
 	}
-	self := Process{PID: os.Getpid(), StartTime: startTime(os.Getpid())}
+	self := Process{PID: os.Getpid(), StartTime: sysproc.StartTime(os.Getpid())}
 	if self.StartTime == 0 || !alive(self) {
 		t.Fatalf("alive(self) = false (start time %d)", self.StartTime)
 	}
