@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -34,6 +35,10 @@ func RealNodeSandbox(t testing.TB) (kubeconfig, registry string) {
 		t.Skip("end-to-end: not with -short")
 	}
 	if err := sandbox.CheckRealNode(); err != nil {
+		var pe *sandbox.PrerequisiteError
+		if errors.As(err, &pe) && pe.Hint() != "" {
+			Missing(t, "%v (%s)", err, pe.Hint())
+		}
 		Missing(t, "%v", err)
 	}
 	cache := RealNodeBinaries(t)

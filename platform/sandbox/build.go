@@ -60,8 +60,18 @@ var RealNodeComponents = []string{Registry, Containerd, Kubelet, KubeProxy}
 // realNodeBuilt are the programs the real-node mode needs built (containerd is the system's).
 var realNodeBuilt = []string{Kubelet, KubeProxy, Registry, Pause}
 
-// ErrNoGo is returned when a build is needed and no go toolchain is on PATH.
-var ErrNoGo = errors.New("the go toolchain is not on PATH: slipway sandbox builds Kubernetes from its Go modules the first time (install Go 1.26 or later, https://go.dev/dl)")
+// ErrNoGo is returned when a build is needed and no go toolchain is on PATH; its Hint says
+// what to install.
+var ErrNoGo error = &hintError{
+	msg:  "the go toolchain is not on PATH: the sandbox is built from the Kubernetes Go modules the first time",
+	hint: "install Go 1.26 or later (https://go.dev/dl)",
+}
+
+// hintError is an error whose fix is obvious, given by Hint.
+type hintError struct{ msg, hint string }
+
+func (e *hintError) Error() string { return e.msg }
+func (e *hintError) Hint() string  { return e.hint }
 
 // Binaries locates the built programs and kwok's stage files.
 type Binaries struct {

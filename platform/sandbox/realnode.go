@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,8 +37,26 @@ const (
 )
 
 // ErrRealNodeTaken is returned by Up when another real-node sandbox holds this machine's
-// bridge.
+// bridge (as a *RealNodeTakenError).
 var ErrRealNodeTaken = errors.New("another real-node sandbox runs on this machine")
+
+// RealNodeTakenError says which sandbox holds the bridge; it matches ErrRealNodeTaken.
+type RealNodeTakenError struct {
+	// Bridge is the bridge's name.
+	Bridge string
+	// Owner is the state directory of the sandbox that holds it, "" when the bridge names
+	// none (another program made it).
+	Owner string
+}
+
+func (e *RealNodeTakenError) Error() string {
+	if e.Owner != "" {
+		return fmt.Sprintf("%v (bridge %s, state directory %s)", ErrRealNodeTaken, e.Bridge, e.Owner)
+	}
+	return fmt.Sprintf("%v (bridge %s exists)", ErrRealNodeTaken, e.Bridge)
+}
+
+func (e *RealNodeTakenError) Is(target error) bool { return target == ErrRealNodeTaken }
 
 // realNodeState is what the state file records of the real node.
 type realNodeState struct {
@@ -113,11 +132,15 @@ type PrerequisiteError struct {
 }
 
 func (e *PrerequisiteError) Error() string {
-	msg := "the real-node sandbox needs what this machine lacks: " + strings.Join(e.Missing, "; ")
+	return "the real-node sandbox needs what this machine lacks: " + strings.Join(e.Missing, "; ")
+}
+
+// Hint says which packages to install, when some are missing.
+func (e *PrerequisiteError) Hint() string {
 	if e.Packages {
-		msg += " (on Debian or Ubuntu, as root: apt-get install docker.io containernetworking-plugins)"
+		return "on Debian or Ubuntu, as root: apt-get install docker.io containernetworking-plugins"
 	}
-	return msg
+	return ""
 }
 
 // CheckRealNode returns a *PrerequisiteError when this machine cannot run the real-node
@@ -161,20 +184,64 @@ func CheckRealNode() error {
 	return nil
 }
 
-// checkBridgeFree fails when a real-node sandbox (this one's or another's) holds the bridge.
-func checkBridgeFree() error {
+// bridgeOwner tells whether the bridge exists, and the state directory of the sandbox
+// that made it (its alias; "" when it has none).
+func bridgeOwner() (exists bool, owner string) {
 	ifi, err := net.InterfaceByName(realNodeBridge)
 	if err != nil {
-		return nil
+		return false, ""
 	}
-	owner := ""
 	if b, err := os.ReadFile("/sys/class/net/" + ifi.Name + "/ifalias"); err == nil {
 		owner = strings.TrimSpace(string(b))
 	}
-	if owner != "" {
-		return fmt.Errorf("%w (bridge %s, state directory %s): stop it with 'slipway sandbox down --state-dir %s'", ErrRealNodeTaken, realNodeBridge, owner, owner)
+	return true, owner
+}
+
+// checkBridgeFree fails with a *RealNodeTakenError when the bridge exists.
+func checkBridgeFree() error {
+	if exists, owner := bridgeOwner(); exists {
+		return &RealNodeTakenError{Bridge: realNodeBridge, Owner: owner}
 	}
-	return fmt.Errorf("%w (bridge %s exists): stop that sandbox first, or delete the bridge with 'ip link del %s'", ErrRealNodeTaken, realNodeBridge, realNodeBridge)
+	return nil
+}
+
+// reclaimBridge lets Up start when the bridge is another sandbox's that runs no process
+// any more (killed with SIGKILL, its machine's processes gone): it undoes what that one
+// left on the host (containers, mounts, bridge, iptables rules, kernel settings). Its state
+// directory stays, for its logs. A bridge of a sandbox that runs, or that names no sandbox,
+// is a *RealNodeTakenError.
+func (s *Sandbox) reclaimBridge() error {
+	exists, owner := bridgeOwner()
+	if !exists {
+		return nil
+	}
+	if owner == "" || sandboxRuns(owner) {
+		return &RealNodeTakenError{Bridge: realNodeBridge, Owner: owner}
+	}
+	fmt.Fprintf(s.Progress, "removing what the stopped real-node sandbox of %s left on this machine\n", owner)
+	other := &Sandbox{Dir: owner}
+	var rn *realNodeState
+	if st, err := other.readState(); err == nil && st != nil {
+		rn = st.RealNode
+	}
+	if err := cleanupRealNode(other.layout(), rn, s.Binaries.Path(KubeProxy)); err != nil {
+		return fmt.Errorf("clean up after the stopped real-node sandbox of %s: %w", owner, err)
+	}
+	return checkBridgeFree()
+}
+
+// sandboxRuns tells whether a process of the sandbox in dir runs: one its state records,
+// or any with its state directory in its arguments (containerd's shims, a slipway working
+// on it).
+func sandboxRuns(dir string) bool {
+	if st, err := (&Sandbox{Dir: dir}).readState(); err == nil && st != nil {
+		if slices.ContainsFunc(st.Processes, alive) {
+			return true
+		}
+	}
+	return len(sysproc.WithArg(func(a string) bool {
+		return a == dir || strings.HasPrefix(a, dir+"/") || strings.Contains(a, "="+dir)
+	})) > 0
 }
 
 // registryPort returns DefaultRegistryPort when it is free on 127.0.0.1, else a free port.

@@ -424,19 +424,33 @@ func TestRealNodeConfigs(t *testing.T) {
 }
 
 func TestPrerequisiteError(t *testing.T) {
-	if msg := (&PrerequisiteError{Missing: []string{"root (…)"}}).Error(); strings.Contains(msg, "apt-get") {
-		t.Errorf("only root missing, yet the message says to install packages: %q", msg)
+	if h := (&PrerequisiteError{Missing: []string{"root (…)"}}).Hint(); h != "" {
+		t.Errorf("only root missing, yet the hint says to install packages: %q", h)
 	}
 	err := error(&PrerequisiteError{Missing: []string{"root (…)", "runc (Debian's docker.io brings containerd 1.6 and runc)"}, Packages: true})
-	msg := err.Error()
-	for _, want := range []string{"root (…); runc", "apt-get install docker.io containernetworking-plugins"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("message %q lacks %q", msg, want)
-		}
+	if msg := err.Error(); !strings.Contains(msg, "root (…); runc") || strings.Contains(msg, "apt-get") {
+		t.Errorf("message %q: want the missing things, and no install command", msg)
+	}
+	var h interface{ Hint() string }
+	if !errors.As(err, &h) || !strings.Contains(h.Hint(), "apt-get install docker.io containernetworking-plugins") {
+		t.Errorf("no hint with the packages to install in %v", err)
 	}
 	var pe *PrerequisiteError
 	if !errors.As(err, &pe) {
 		t.Error("not a *PrerequisiteError")
+	}
+}
+
+func TestRealNodeTakenError(t *testing.T) {
+	err := fmt.Errorf("wrapped: %w", &RealNodeTakenError{Bridge: "slipway0", Owner: "/tmp/other"})
+	if !errors.Is(err, ErrRealNodeTaken) {
+		t.Errorf("%v does not match ErrRealNodeTaken", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "/tmp/other") || strings.Contains(msg, "slipway sandbox") {
+		t.Errorf("message %q: want the owner, and no command", msg)
+	}
+	if msg := (&RealNodeTakenError{Bridge: "slipway0"}).Error(); !strings.Contains(msg, "bridge slipway0 exists") {
+		t.Errorf("message without owner %q", msg)
 	}
 }
 
