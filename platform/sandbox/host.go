@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -270,12 +271,7 @@ func runLogged(ctx context.Context, bin, log string, args ...string) error {
 // restoreSysctls writes back the kernel settings recorded before Up that differ now.
 func restoreSysctls(saved map[string]string) error {
 	var errs []error
-	keys := make([]string, 0, len(saved))
-	for k := range saved {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(saved)) {
 		p := filepath.Join("/proc/sys", k)
 		now, err := os.ReadFile(p)
 		if err != nil || strings.TrimSpace(string(now)) == saved[k] {
