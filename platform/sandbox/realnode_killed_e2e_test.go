@@ -176,3 +176,47 @@ func killAll(t *testing.T, dir string) {
 		t.Fatalf("after SIGKILL, processes of the sandbox still run:\n%s", strings.Join(left, "\n"))
 	}
 }
+
+// TestRealNodeOrphanedByATest leaves a real-node sandbox running in a test's temporary
+// directory, as a test binary ended by go test's timeout does, and wants the next test
+// that takes the machine's real node to stop it.
+func TestRealNodeOrphanedByATest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: not with -short")
+	}
+	if err := sandbox.CheckRealNode(); err != nil {
+		e2e.Missing(t, "%v", err)
+	}
+	cache := e2e.RealNodeBinaries(t)
+	bin := e2e.Slipway(t)
+	unlock := e2e.LockRealNode(t)
+	base, err := os.MkdirTemp("", "TestOrphaned")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "sandbox")
+	defer os.RemoveAll(base)
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(bin, append([]string{"sandbox"}, append(args, "--state-dir", dir)...)...)
+		cmd.Env = append(os.Environ(), "SLIPWAY_CACHE="+cache)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	defer run("down")
+	if out, err := run("up", "--real-node"); err != nil {
+		unlock()
+		t.Fatalf("sandbox up --real-node: %v\n%s", err, out)
+	}
+	unlock()
+
+	e2e.LockRealNode(t)()
+	if _, err := os.Stat("/sys/class/net/slipway0"); err == nil {
+		t.Error("the orphaned sandbox's bridge is still there")
+	}
+	if left := processesMentioning(dir); len(left) > 0 {
+		t.Errorf("the orphaned sandbox's processes still run:\n%s", strings.Join(left, "\n"))
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the orphaned sandbox's state directory %s is still there (err %v)", dir, err)
+	}
+}
