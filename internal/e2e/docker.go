@@ -499,7 +499,12 @@ var dockerChains = map[string]bool{"DOCKER": true, "DOCKER-USER": true, "DOCKER-
 // address of its networks) and, when allChains (no dockerd runs any more), Docker's chains
 // and the rules jumping to them.
 func removeDockerIptables(ctx context.Context, allChains bool) error {
-	save, err := exec.CommandContext(ctx, "iptables-save").Output()
+	cmd, err := sysproc.Command(ctx, "iptables-save")
+	if err != nil {
+		return err
+	}
+	cmd.Env = systemEnv()
+	save, err := cmd.Output()
 	if err != nil {
 		return fmt.Errorf("read the iptables rules: %w", err)
 	}
@@ -507,11 +512,9 @@ func removeDockerIptables(ctx context.Context, allChains bool) error {
 	if script == "" {
 		return nil
 	}
-	bin, err := sysproc.Look("iptables-restore")
-	if err != nil {
+	if cmd, err = sysproc.Command(ctx, "iptables-restore", "--noflush", "-w", "10"); err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, bin, "--noflush", "-w", "10")
 	cmd.Stdin = strings.NewReader(script)
 	cmd.Env = systemEnv()
 	if out, err := cmd.CombinedOutput(); err != nil {

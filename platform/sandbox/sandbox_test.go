@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -358,5 +359,51 @@ func TestAliveSelf(t *testing.T) {
 	self.StartTime++
 	if alive(self) {
 		t.Error("alive accepted a PID whose start time differs (a reused PID)")
+	}
+}
+
+func TestSandboxRuns(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	dir := t.TempDir()
+	s := &Sandbox{Dir: dir}
+	if sandboxRuns(dir) {
+		t.Error("an empty directory runs")
+	}
+	// Killed: its state records processes that are gone.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip(err)
+	}
+	if err := s.writeState(&state{Processes: []Process{{Name: Etcd, PID: dead.Process.Pid, StartTime: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if sandboxRuns(dir) {
+		t.Error("a sandbox whose recorded processes are gone runs")
+	}
+	// A process naming the state directory (a containerd shim) that outlived the daemons.
+	shim := exec.Command("sh", "-c", "sleep 30; :", "-address", filepath.Join(dir, "node", "containerd", "containerd.sock"))
+	if err := shim.Start(); err != nil {
+		t.Skip(err)
+	}
+	for range 100 { // until it has exec'd
+		if sandboxRuns(dir) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !sandboxRuns(dir) {
+		t.Error("a sandbox with a process naming its state directory does not run")
+	}
+	_ = shim.Process.Kill()
+	_ = shim.Wait()
+	// Recorded and alive.
+	self := Process{Name: Etcd, PID: os.Getpid(), StartTime: sysproc.StartTime(os.Getpid())}
+	if err := s.writeState(&state{Processes: []Process{self}}); err != nil {
+		t.Fatal(err)
+	}
+	if !sandboxRuns(dir) {
+		t.Error("a sandbox whose recorded process runs does not run")
 	}
 }
