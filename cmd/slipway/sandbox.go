@@ -130,7 +130,7 @@ func runSandboxUp(ctx context.Context, g *globals, o *sandboxOptions) error {
 	}
 	res, err := s.Up(ctx)
 	if err != nil {
-		return fmt.Errorf("sandbox up: %w", err)
+		return sandboxHint(fmt.Errorf("sandbox up: %w", err))
 	}
 	if res.AlreadyRunning {
 		fmt.Fprintf(g.streams.Err, "the sandbox is already running (%s)\n", res.Server)
@@ -140,6 +140,32 @@ func runSandboxUp(ctx context.Context, g *globals, o *sandboxOptions) error {
 		fmt.Fprintf(g.streams.Out, "export %s=%s\n", registryEnv, shellQuote(res.Registry))
 	}
 	return nil
+}
+
+// sandboxHintError is an error of the sandbox with the fix, in slipway's commands.
+type sandboxHintError struct {
+	err  error
+	hint string
+}
+
+func (e *sandboxHintError) Error() string { return e.err.Error() }
+func (e *sandboxHintError) Unwrap() error { return e.err }
+func (e *sandboxHintError) Hint() string  { return e.hint }
+
+// sandboxHint adds to an error of Up the command that fixes it, when there is one.
+func sandboxHint(err error) error {
+	var taken *sandbox.RealNodeTakenError
+	switch {
+	case errors.As(err, &taken) && taken.Owner != "":
+		return &sandboxHintError{err, fmt.Sprintf("stop it with 'slipway sandbox down --state-dir %s'", shellQuote(taken.Owner))}
+	case errors.As(err, &taken):
+		return &sandboxHintError{err, fmt.Sprintf("stop that sandbox first, or delete the bridge with 'ip link del %s'", taken.Bridge)}
+	case errors.Is(err, sandbox.ErrRunsWithoutRealNode):
+		return &sandboxHintError{err, "run 'slipway sandbox down' first, then 'slipway sandbox up --real-node'"}
+	case errors.Is(err, sandbox.ErrPartlyRunning):
+		return &sandboxHintError{err, "run 'slipway sandbox down' first"}
+	}
+	return err
 }
 
 // registryEnv names the real node's registry in 'sandbox up' and 'sandbox env' output.

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,9 +12,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/sysproc"
 	"github.com/slipwayhq/slipway/platform/sandbox"
 )
 
@@ -109,12 +113,7 @@ func BaseImages(t testing.TB, host string, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, ok := baseImages[n]; !ok {
-			known := make([]string, 0, len(baseImages))
-			for k := range baseImages {
-				known = append(known, k)
-			}
-			sort.Strings(known)
-			t.Fatalf("BaseImages: no recipe for %q (it makes %s)", n, strings.Join(known, ", "))
+			t.Fatalf("BaseImages: no recipe for %q (it makes %s)", n, strings.Join(slices.Sorted(maps.Keys(baseImages)), ", "))
 		}
 	}
 	baseMu.Lock()
@@ -310,13 +309,8 @@ func addFiles(out io.Writer, in io.Reader, files map[string][]byte) error {
 			return err
 		}
 	}
-	paths := make([]string, 0, len(files))
-	for p := range files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
 	now := time.Now()
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
 		var dirs []string
 		for d := filepath.Dir(p); d != "." && d != "/" && !seen[d]; d = filepath.Dir(d) {
 			dirs = append([]string{d}, dirs...)
@@ -344,7 +338,7 @@ func debootstrapTarball(t testing.TB, tarball string) (err error) {
 	if os.Geteuid() != 0 {
 		Missing(t, "debootstrap needs root to make debian:bookworm-slim")
 	}
-	debootstrap, lerr := lookSystem("debootstrap")
+	debootstrap, lerr := sysproc.Look("debootstrap")
 	if lerr != nil {
 		Missing(t, "debootstrap is not installed (apt-get install debootstrap), so debian:bookworm-slim cannot be made")
 	}
@@ -499,11 +493,7 @@ func aptSources() map[string]string {
 // path) use for bookworm: the first URI for the bookworm suite and the first for
 // bookworm-security, else deb.debian.org's.
 func debianMirrors(sources map[string]string) (mirror, security string) {
-	paths := make([]string, 0, len(sources))
-	for p := range sources {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
+	paths := slices.Sorted(maps.Keys(sources))
 	see := func(uri string, suites []string) {
 		uri = strings.TrimRight(uri, "/")
 		for _, s := range suites {
@@ -530,7 +520,7 @@ func debianMirrors(sources map[string]string) (mirror, security string) {
 						fields[strings.ToLower(strings.TrimSpace(k))] = strings.Fields(v)
 					}
 				}
-				if !contains(fields["types"], "deb") || contains(fields["enabled"], "no") {
+				if !slices.Contains(fields["types"], "deb") || slices.Contains(fields["enabled"], "no") {
 					continue
 				}
 				for _, uri := range fields["uris"] {
@@ -558,13 +548,7 @@ func debianMirrors(sources map[string]string) (mirror, security string) {
 			}
 		}
 	}
-	if mirror == "" {
-		mirror = "http://deb.debian.org/debian"
-	}
-	if security == "" {
-		security = "http://deb.debian.org/debian-security"
-	}
-	return mirror, security
+	return cmp.Or(mirror, "http://deb.debian.org/debian"), cmp.Or(security, "http://deb.debian.org/debian-security")
 }
 
 // dockerfileImage makes an image from a Dockerfile with no build context.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/sysproc"
 	"github.com/slipwayhq/slipway/platform/sandbox"
 )
 
@@ -94,7 +96,7 @@ func DockerEngine(t testing.TB) (host string) {
 	}
 	var missing []string
 	for _, p := range []string{"dockerd", "containerd", "runc", "iptables", "iptables-save", "iptables-restore", "ip"} {
-		if _, err := lookSystem(p); err != nil {
+		if _, err := sysproc.Look(p); err != nil {
 			missing = append(missing, p)
 		}
 	}
@@ -254,7 +256,7 @@ func startDockerd(l dockerLayout, dataRoot string) error {
 	if err := stopDockerd(l); err != nil {
 		return fmt.Errorf("clean up after the previous engine: %w", err)
 	}
-	dockerd, err := lookSystem("dockerd")
+	dockerd, err := sysproc.Look("dockerd")
 	if err != nil {
 		return err
 	}
@@ -458,89 +460,36 @@ func dockerdPID(l dockerLayout) int {
 	if err != nil || pid <= 0 {
 		return 0
 	}
-	args := cmdline(pid)
-	if len(args) == 0 || filepath.Base(args[0]) != "dockerd" || !contains(args, l.host()) {
+	args := sysproc.Cmdline(pid)
+	if len(args) == 0 || filepath.Base(args[0]) != "dockerd" || !slices.Contains(args, l.host()) {
 		return 0
 	}
 	return pid
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// cmdline returns a process's arguments, or nil when it is gone.
-func cmdline(pid int) []string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || len(b) == 0 {
-		return nil
-	}
-	return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-}
-
 // waitExit waits up to d for pid to be gone (or a zombie).
 func waitExit(pid int, d time.Duration) bool {
 	deadline := time.Now().Add(d)
-	for {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return true
-		}
-		if zombie(b) {
-			return true
-		}
+	for sysproc.Running(pid, 0) {
 		if time.Now().After(deadline) {
 			return false
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// zombie tells from /proc/PID/stat whether the process has exited and waits to be reaped.
-func zombie(stat []byte) bool {
-	// The state follows the command name in parentheses.
-	i := bytes.LastIndexByte(stat, ')')
-	return i > 0 && i+2 < len(stat) && stat[i+2] == 'Z'
+	return true
 }
 
 // pidsMentioning returns the processes (not this one) with an argument under dir, or dir.
 func pidsMentioning(dir string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		for _, a := range cmdline(pid) {
-			if a == dir || strings.HasPrefix(a, dir+"/") || strings.Contains(a, "="+dir+"/") {
-				out = append(out, pid)
-				break
-			}
-		}
-	}
-	return out
+	return sysproc.WithArg(func(a string) bool {
+		return a == dir || strings.HasPrefix(a, dir+"/") || strings.Contains(a, "="+dir+"/")
+	})
 }
 
 // otherDockerd reports whether a dockerd runs on this machine (the harness's is stopped
 // when this is asked).
 func otherDockerd() bool {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
-		if err != nil || strings.TrimSpace(string(comm)) != "dockerd" {
-			continue
-		}
-		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && !zombie(stat) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(sysproc.All(), func(p sysproc.Proc) bool { return p.Comm == "dockerd" && !p.Exited() })
 }
 
 // dockerChains are the chains every dockerd makes.
@@ -550,7 +499,12 @@ var dockerChains = map[string]bool{"DOCKER": true, "DOCKER-USER": true, "DOCKER-
 // address of its networks) and, when allChains (no dockerd runs any more), Docker's chains
 // and the rules jumping to them.
 func removeDockerIptables(ctx context.Context, allChains bool) error {
-	save, err := exec.CommandContext(ctx, "iptables-save").Output()
+	cmd, err := sysproc.Command(ctx, "iptables-save")
+	if err != nil {
+		return err
+	}
+	cmd.Env = systemEnv()
+	save, err := cmd.Output()
 	if err != nil {
 		return fmt.Errorf("read the iptables rules: %w", err)
 	}
@@ -558,11 +512,9 @@ func removeDockerIptables(ctx context.Context, allChains bool) error {
 	if script == "" {
 		return nil
 	}
-	bin, err := lookSystem("iptables-restore")
-	if err != nil {
+	if cmd, err = sysproc.Command(ctx, "iptables-restore", "--noflush", "-w", "10"); err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, bin, "--noflush", "-w", "10")
 	cmd.Stdin = strings.NewReader(script)
 	cmd.Env = systemEnv()
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -652,50 +604,19 @@ func ruleJump(args string) string {
 	return ""
 }
 
-// systemDirs are searched for the system's programs, in case PATH lacks the sbin ones.
-var systemDirs = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
-
-// lookSystem finds a system program on PATH or in the sbin directories.
-func lookSystem(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	for _, d := range systemDirs {
-		p := filepath.Join(d, name)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s is not installed", name)
-}
-
-// systemEnv is the environment with the sbin directories on PATH and no DOCKER_* settings.
-func systemEnv() []string {
-	var env []string
-	path := strings.Join(systemDirs, ":")
-	for _, kv := range os.Environ() {
-		k, v, _ := strings.Cut(kv, "=")
-		switch {
-		case k == "PATH":
-			path = v + ":" + path
-		case strings.HasPrefix(k, "DOCKER_"):
-		default:
-			env = append(env, kv)
-		}
-	}
-	return append(env, "PATH="+path)
-}
-
 // runSystem runs a system program and returns its output in the error when it fails.
 func runSystem(ctx context.Context, name string, args ...string) error {
-	bin, err := lookSystem(name)
+	cmd, err := sysproc.Command(ctx, name, args...)
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = systemEnv()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
+
+// systemEnv is the environment of the system programs the harness runs, without the
+// DOCKER_* settings of the tests' docker client.
+func systemEnv() []string { return sysproc.Env("DOCKER_") }

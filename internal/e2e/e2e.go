@@ -5,6 +5,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -48,10 +49,7 @@ func ModuleRoot(t testing.TB) string {
 // or $SLIPWAY_CORPUS), or calls Missing.
 func Corpus(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("SLIPWAY_CORPUS")
-	if dir == "" {
-		dir = filepath.Join(ModuleRoot(t), "..", "shared", "corpus")
-	}
+	dir := cmp.Or(os.Getenv("SLIPWAY_CORPUS"), filepath.Join(ModuleRoot(t), "..", "shared", "corpus"))
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		Missing(t, "the corpus of real apps is not at %s", dir)
 	}

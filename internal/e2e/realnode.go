@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -34,6 +35,10 @@ func RealNodeSandbox(t testing.TB) (kubeconfig, registry string) {
 		t.Skip("end-to-end: not with -short")
 	}
 	if err := sandbox.CheckRealNode(); err != nil {
+		var pe *sandbox.PrerequisiteError
+		if errors.As(err, &pe) && pe.Hint() != "" {
+			Missing(t, "%v (%s)", err, pe.Hint())
+		}
 		Missing(t, "%v", err)
 	}
 	cache := RealNodeBinaries(t)
@@ -98,12 +103,35 @@ func LockRealNode(t testing.TB) (unlock func()) {
 		f.Close()
 		t.Fatalf("take the machine lock %s: %v", path, err)
 	}
+	stopOrphanedSandbox(t)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 			f.Close()
 		})
+	}
+}
+
+// stopOrphanedSandbox stops the real-node sandbox of a test binary that died without
+// stopping it (ended by go test's timeout: the sandbox's daemons run in sessions of their
+// own and outlive it), which would hold the machine's bridge. With the lock held, a
+// sandbox in a test's temporary directory is no running test's.
+func stopOrphanedSandbox(t testing.TB) {
+	t.Helper()
+	b, err := os.ReadFile("/sys/class/net/slipway0/ifalias")
+	if err != nil {
+		return
+	}
+	owner := strings.TrimSpace(string(b))
+	rel, err := filepath.Rel(os.TempDir(), owner)
+	if owner == "" || err != nil || !strings.HasPrefix(rel, "Test") {
+		return
+	}
+	t.Logf("stopping the real-node sandbox a test left running in %s", owner)
+	s := &sandbox.Sandbox{Dir: owner, Binaries: (&sandbox.Build{CacheDir: CacheDir(t)}).Binaries()}
+	if _, err := s.Down(false); err != nil {
+		t.Logf("stop the real-node sandbox in %s: %v", owner, err)
 	}
 }
 

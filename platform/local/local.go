@@ -309,5 +309,4 @@ func signalName(sig syscall.Signal) string {
 // proc is one row of the process table.
 type proc struct {
 	pid, ppid, pgrp int
-	zombie          bool
 }

@@ -10,7 +10,9 @@
 // containerd of its own, kube-proxy, and an image registry on loopback that the node pulls
 // from (PushImage puts locally assembled images there). Its files live under the state
 // directory too; Down removes what it set up on the host (containers, mounts, the bridge,
-// iptables rules, kernel settings).
+// iptables rules, kernel settings). There is one real node per machine (one bridge, named
+// after its state directory): Up refuses while another real-node sandbox runs, and takes
+// the machine over from one that runs no process any more (killed), undoing what it left.
 //
 // The package never prints and never exits: progress goes to an injected io.Writer, and
 // failures come back as errors naming the component and the tail of its log.

@@ -8,26 +8,44 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
 // cleanupRealNode undoes on the host what the real node did, once its daemons are stopped:
 // it kills the containers containerd left running, unmounts what lies under the state
 // directory (container root filesystems, volumes, network namespaces), deletes the bridge
 // and its veths, removes the iptables rules of kube-proxy, the kubelet and the CNI plugins,
-// and puts back the kernel settings the kubelet changed (ip_forward stays on). It goes on past a failure and returns them all.
+// and puts back the kernel settings the kubelet changed (ip_forward stays on). rn may be
+// nil when the state file went. When the bridge is another sandbox's (one that took over
+// after this one was killed), the host-wide part (bridge, rules, settings, the pods'
+// cgroups) is that one's and stays. It goes on past a failure and returns them all.
 func cleanupRealNode(l layout, rn *realNodeState, kubeProxy string) error {
 	var errs []error
 	ctx := context.Background()
+	exists, owner := bridgeOwner()
+	ours := !exists || owner == "" || owner == l.dir
 	errs = append(errs, killContainers(ctx, l))
+	if ours {
+		// Containers whose runc state went with the state directory.
+		errs = append(errs, killPodCgroups(rn == nil))
+	}
 	errs = append(errs, UnmountUnder(l.dir))
+	if !ours {
+		removeHostLeftovers(l, rn, false)
+		return errors.Join(errs...)
+	}
 	errs = append(errs, deleteBridge(ctx))
 	if _, err := os.Stat(kubeProxy); err == nil {
 		// kube-proxy's own cleanup first (it knows its nftables and IPVS leftovers too);
@@ -40,7 +58,56 @@ func cleanupRealNode(l layout, rn *realNodeState, kubeProxy string) error {
 	if rn != nil {
 		errs = append(errs, restoreSysctls(rn.Sysctls))
 	}
-	removeHostLeftovers(l, rn)
+	removeHostLeftovers(l, rn, true)
+	return errors.Join(errs...)
+}
+
+// podCgroups returns the cgroup directories containerd puts the pods' containers under
+// (k8s.io in each hierarchy). They are the real node's: it is this machine's only
+// Kubernetes node.
+func podCgroups() []string {
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/k8s.io")
+	if _, err := os.Stat("/sys/fs/cgroup/k8s.io"); err == nil {
+		dirs = append(dirs, "/sys/fs/cgroup/k8s.io") // cgroup v2
+	}
+	return dirs
+}
+
+// killPodCgroups kills the processes left in the pods' cgroups and, when remove, removes
+// the cgroups once empty (when the state file that says whether Up created them went).
+func killPodCgroups(remove bool) error {
+	var pids []int
+	for _, dir := range podCgroups() {
+		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Name() == "cgroup.procs" {
+				b, _ := os.ReadFile(p)
+				for _, f := range strings.Fields(string(b)) {
+					if pid, err := strconv.Atoi(f); err == nil && !slices.Contains(pids, pid) {
+						pids = append(pids, pid)
+					}
+				}
+			}
+			return nil
+		})
+	}
+	var errs []error
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	for _, pid := range pids {
+		if !waitGone(Process{PID: pid}, 3*time.Second) {
+			errs = append(errs, fmt.Errorf("container process %d still runs after SIGKILL", pid))
+		}
+	}
+	// A cgroup goes once its killed processes are reaped, which takes a moment.
+	for deadline := time.Now().Add(5 * time.Second); remove && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, dir := range podCgroups() {
+			removeEmptyDirs(dir)
+		}
+		if len(podCgroups()) == 0 {
+			break
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -75,11 +142,12 @@ func killContainers(ctx context.Context, l layout) error {
 		}
 	}
 	// The shims name containerd's socket on their command line.
-	for _, pid := range pidsWithArg(l.containerdSocket()) {
+	isSocket := func(arg string) bool { return arg == l.containerdSocket() }
+	for _, pid := range sysproc.WithArg(isSocket) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	for _, pid := range pidsWithArg(l.containerdSocket()) {
-		if !waitGone(Process{PID: pid, StartTime: startTime(pid)}, 3*time.Second) {
+	for _, pid := range sysproc.WithArg(isSocket) {
+		if !waitGone(Process{PID: pid, StartTime: sysproc.StartTime(pid)}, 3*time.Second) {
 			errs = append(errs, fmt.Errorf("containerd shim %d still runs after SIGKILL", pid))
 		}
 	}
@@ -95,31 +163,6 @@ func killContainers(ctx context.Context, l layout) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// pidsWithArg returns the live processes (not this one) with arg among their arguments.
-func pidsWithArg(arg string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		for _, a := range bytes.Split(cmdline, []byte{0}) {
-			if string(a) == arg {
-				if alive(Process{PID: pid}) {
-					out = append(out, pid)
-				}
-				break
-			}
-		}
-	}
-	return out
 }
 
 // mountsUnder returns the mount points under dir (dir included), deepest first.
@@ -221,19 +264,14 @@ func runLogged(ctx context.Context, bin, log string, args ...string) error {
 	defer cancel()
 	cmd := execCommand(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = systemEnv()
+	cmd.Env = sysproc.Env()
 	return cmd.Run()
 }
 
 // restoreSysctls writes back the kernel settings recorded before Up that differ now.
 func restoreSysctls(saved map[string]string) error {
 	var errs []error
-	keys := make([]string, 0, len(saved))
-	for k := range saved {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(saved)) {
 		p := filepath.Join("/proc/sys", k)
 		now, err := os.ReadFile(p)
 		if err != nil || strings.TrimSpace(string(now)) == saved[k] {
@@ -249,15 +287,16 @@ func restoreSysctls(saved map[string]string) error {
 // removeHostLeftovers removes the files the node's programs keep outside the state
 // directory (see hostPaths): the CNI result cache of the sandbox's network, the
 // /var/log/containers links into its pod logs, and, when Up created /var/lib/kubelet, the
-// kubelet's device-plugin socket. The directories Up created go when left empty.
-func removeHostLeftovers(l layout, rn *realNodeState) {
+// kubelet's device-plugin socket. The directories Up created go when left empty. When the
+// host is another sandbox's (not ours), what may be that one's stays.
+func removeHostLeftovers(l layout, rn *realNodeState, ours bool) {
 	// The cache names a result after the network (the sandbox's, or containerd's
 	// cni-loopback) and the pod sandbox.
 	results, _ := filepath.Glob("/var/lib/cni/results/*")
 	ids := podSandboxIDs(l)
 	for _, r := range results {
 		name := filepath.Base(r)
-		if strings.HasPrefix(name, cniNetworkName+"-") {
+		if ours && strings.HasPrefix(name, cniNetworkName+"-") {
 			_ = os.Remove(r)
 			continue
 		}
@@ -273,7 +312,7 @@ func removeHostLeftovers(l layout, rn *realNodeState) {
 			_ = os.Remove(link)
 		}
 	}
-	if rn == nil {
+	if rn == nil || !ours {
 		return
 	}
 	for _, p := range rn.Created {

@@ -5,19 +5,23 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
-	"net/url"
+	"maps"
 	"path"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // ImageFile is one entry of an image's single layer.
@@ -43,88 +47,64 @@ type ImageConfig struct {
 	Labels     map[string]string
 }
 
-// OCI media types of what PushImage writes.
-const (
-	mediaTypeManifest = "application/vnd.oci.image.manifest.v1+json"
-	mediaTypeConfig   = "application/vnd.oci.image.config.v1+json"
-	mediaTypeLayer    = "application/vnd.oci.image.layer.v1.tar+gzip"
-)
-
 // PushImage makes a one-layer OCI image of files and pushes it as repository:tag to
 // registry (host:port, spoken to in plain HTTP: the sandbox's registry on loopback). It
 // returns the image's reference by digest, registry/repository@sha256:…. The image is
 // reproducible: the same files and config give the same digest. Parent directories
 // missing from files are added (mode 0755).
 func PushImage(ctx context.Context, registry, repository, tag string, files []ImageFile, cfg ImageConfig) (string, error) {
-	layer, diffID, err := imageLayer(files)
-	if err != nil {
-		return "", fmt.Errorf("push %s/%s:%s: make the layer: %w", registry, repository, tag, err)
-	}
-	config, err := json.Marshal(imageConfigJSON(cfg, diffID))
-	if err != nil {
-		return "", err
-	}
-	manifest, err := json.Marshal(map[string]any{
-		"schemaVersion": 2,
-		"mediaType":     mediaTypeManifest,
-		"config":        descriptor(mediaTypeConfig, config),
-		"layers":        []any{descriptor(mediaTypeLayer, layer)},
-	})
-	if err != nil {
-		return "", err
-	}
-	r := registryClient{base: "http://" + registry, repo: repository, client: &http.Client{Timeout: 2 * time.Minute}}
-	for _, blob := range [][]byte{layer, config} {
-		if err := r.pushBlob(ctx, blob); err != nil {
-			return "", fmt.Errorf("push %s/%s:%s: %w", registry, repository, tag, err)
-		}
-	}
-	digest, err := r.putManifest(ctx, tag, manifest)
+	img, err := newImage(files, cfg)
 	if err != nil {
 		return "", fmt.Errorf("push %s/%s:%s: %w", registry, repository, tag, err)
 	}
-	return registry + "/" + repository + "@" + digest, nil
+	ref, err := name.NewTag(registry+"/"+repository+":"+tag, name.Insecure)
+	if err != nil {
+		return "", fmt.Errorf("push %s/%s:%s: %w", registry, repository, tag, err)
+	}
+	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+		return "", fmt.Errorf("push %s/%s:%s: %w", registry, repository, tag, err)
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		return "", fmt.Errorf("push %s/%s:%s: %w", registry, repository, tag, err)
+	}
+	return registry + "/" + repository + "@" + digest.String(), nil
 }
 
-func digestOf(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
+// newImage makes the OCI image of files (one layer, gzipped) for this machine's
+// architecture.
+func newImage(files []ImageFile, cfg ImageConfig) (v1.Image, error) {
+	raw, err := imageLayer(files)
+	if err != nil {
+		return nil, fmt.Errorf("make the layer: %w", err)
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil },
+		tarball.WithMediaType(types.OCILayer), tarball.WithCompressionLevel(gzip.BestSpeed))
+	if err != nil {
+		return nil, fmt.Errorf("make the layer: %w", err)
+	}
+	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	img, err = mutate.ConfigFile(img, &v1.ConfigFile{
+		Architecture: runtime.GOARCH,
+		OS:           "linux",
+		RootFS:       v1.RootFS{Type: "layers"},
+		Config: v1.Config{
+			Entrypoint: cfg.Entrypoint,
+			Cmd:        cfg.Cmd,
+			Env:        cfg.Env,
+			WorkingDir: cfg.WorkingDir,
+			User:       cfg.User,
+			Labels:     cfg.Labels,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mutate.Append(img, mutate.Addendum{Layer: layer, MediaType: types.OCILayer})
 }
 
-func descriptor(mediaType string, b []byte) map[string]any {
-	return map[string]any{"mediaType": mediaType, "digest": digestOf(b), "size": len(b)}
-}
-
-func imageConfigJSON(cfg ImageConfig, diffID string) map[string]any {
-	c := map[string]any{}
-	if len(cfg.Entrypoint) > 0 {
-		c["Entrypoint"] = cfg.Entrypoint
-	}
-	if len(cfg.Cmd) > 0 {
-		c["Cmd"] = cfg.Cmd
-	}
-	if len(cfg.Env) > 0 {
-		c["Env"] = cfg.Env
-	}
-	if cfg.WorkingDir != "" {
-		c["WorkingDir"] = cfg.WorkingDir
-	}
-	if cfg.User != "" {
-		c["User"] = cfg.User
-	}
-	if len(cfg.Labels) > 0 {
-		c["Labels"] = cfg.Labels
-	}
-	return map[string]any{
-		"architecture": runtime.GOARCH,
-		"os":           "linux",
-		"config":       c,
-		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{diffID}},
-	}
-}
-
-// imageLayer returns the gzipped tar of files and the digest of the uncompressed tar.
-func imageLayer(files []ImageFile) (layer []byte, diffID string, err error) {
+// imageLayer returns the (uncompressed) tar of files, the same for the same files.
+func imageLayer(files []ImageFile) ([]byte, error) {
 	entries := map[string]ImageFile{}
 	for _, f := range files {
 		p := path.Clean("/" + f.Path)
@@ -132,7 +112,7 @@ func imageLayer(files []ImageFile) (layer []byte, diffID string, err error) {
 			continue
 		}
 		if _, dup := entries[p]; dup {
-			return nil, "", fmt.Errorf("%s is listed twice", p)
+			return nil, fmt.Errorf("%s is listed twice", p)
 		}
 		f.Path = p
 		entries[p] = f
@@ -148,15 +128,11 @@ func imageLayer(files []ImageFile) (layer []byte, diffID string, err error) {
 		}
 		for dir := path.Dir(p); dir != "/"; dir = path.Dir(dir) {
 			if !entries[dir].Mode.IsDir() {
-				return nil, "", fmt.Errorf("%s: %s is not a directory", p, dir)
+				return nil, fmt.Errorf("%s: %s is not a directory", p, dir)
 			}
 		}
 	}
-	paths := make([]string, 0, len(entries))
-	for p := range entries {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths) // a directory sorts before what it holds
+	paths := slices.Sorted(maps.Keys(entries)) // a directory sorts before what it holds
 
 	var raw bytes.Buffer
 	tw := tar.NewWriter(&raw)
@@ -176,32 +152,21 @@ func imageLayer(files []ImageFile) (layer []byte, diffID string, err error) {
 		case f.Mode.IsRegular():
 			hdr.Typeflag, hdr.Size = tar.TypeReg, int64(len(f.Data))
 		default:
-			return nil, "", fmt.Errorf("%s: unsupported file mode %v", p, f.Mode)
+			return nil, fmt.Errorf("%s: unsupported file mode %v", p, f.Mode)
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		if hdr.Typeflag == tar.TypeReg {
 			if _, err := tw.Write(f.Data); err != nil {
-				return nil, "", err
+				return nil, err
 			}
 		}
 	}
 	if err := tw.Close(); err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	if err != nil {
-		return nil, "", err
-	}
-	if _, err := zw.Write(raw.Bytes()); err != nil {
-		return nil, "", err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, "", err
-	}
-	return gz.Bytes(), digestOf(raw.Bytes()), nil
+	return raw.Bytes(), nil
 }
 
 func tarMode(m fs.FileMode) int64 {
@@ -216,79 +181,4 @@ func tarMode(m fs.FileMode) int64 {
 		mode |= 0o1000
 	}
 	return mode
-}
-
-// registryClient speaks the OCI distribution API to one repository.
-type registryClient struct {
-	base, repo string
-	client     *http.Client
-}
-
-func (r registryClient) do(ctx context.Context, method, u, contentType string, body []byte, want ...int) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range want {
-		if resp.StatusCode == w {
-			return resp, nil
-		}
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	return nil, fmt.Errorf("%s %s: %s: %s", method, u, resp.Status, strings.TrimSpace(string(msg)))
-}
-
-func (r registryClient) pushBlob(ctx context.Context, blob []byte) error {
-	digest := digestOf(blob)
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, r.base+"/v2/"+r.repo+"/blobs/"+digest, nil)
-	if err != nil {
-		return err
-	}
-	if resp, err := r.client.Do(req); err == nil {
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			return nil
-		}
-	}
-	resp, err := r.do(ctx, http.MethodPost, r.base+"/v2/"+r.repo+"/blobs/uploads/", "", nil, http.StatusAccepted)
-	if err != nil {
-		return fmt.Errorf("start the upload of %s: %w", digest, err)
-	}
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || resp.Header.Get("Location") == "" {
-		return fmt.Errorf("start the upload of %s: the registry gave no usable Location (%q)", digest, resp.Header.Get("Location"))
-	}
-	base, _ := url.Parse(r.base)
-	u := base.ResolveReference(loc)
-	q := u.Query()
-	q.Set("digest", digest)
-	u.RawQuery = q.Encode()
-	resp, err = r.do(ctx, http.MethodPut, u.String(), "application/octet-stream", blob, http.StatusCreated)
-	if err != nil {
-		return fmt.Errorf("upload %s: %w", digest, err)
-	}
-	resp.Body.Close()
-	return nil
-}
-
-func (r registryClient) putManifest(ctx context.Context, tag string, manifest []byte) (string, error) {
-	resp, err := r.do(ctx, http.MethodPut, r.base+"/v2/"+r.repo+"/manifests/"+tag, mediaTypeManifest, manifest, http.StatusCreated)
-	if err != nil {
-		return "", fmt.Errorf("put the manifest: %w", err)
-	}
-	resp.Body.Close()
-	digest := digestOf(manifest)
-	if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != digest {
-		return "", fmt.Errorf("put the manifest: the registry stored %s, want %s", got, digest)
-	}
-	return digest, nil
 }

@@ -6,6 +6,8 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+
+	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
 // execCommand is exec.CommandContext (a seam for the sweep's tests).
@@ -17,7 +19,7 @@ var execCommand = exec.CommandContext
 // (named in their comments, or matching its bridge or subnet) with the chains they jump to,
 // and the CNI plugins' shared chains once nothing else uses them.
 func sweepIptables(ctx context.Context, family string) error {
-	if _, err := lookSystem(family + "-save"); err != nil {
+	if _, err := sysproc.Look(family + "-save"); err != nil {
 		if family == "ip6tables" {
 			return nil
 		}
@@ -34,13 +36,13 @@ func sweepIptables(ctx context.Context, family string) error {
 	if script == "" {
 		return nil
 	}
-	bin, err := lookSystem(family + "-restore")
+	bin, err := sysproc.Look(family + "-restore")
 	if err != nil {
 		return err
 	}
 	cmd := execCommand(ctx, bin, "--noflush", "-w", "10")
 	cmd.Stdin = strings.NewReader(script)
-	cmd.Env = systemEnv()
+	cmd.Env = sysproc.Env()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("remove the sandbox's %s rules: %w: %s", family, err, strings.TrimSpace(string(out)))
 	}

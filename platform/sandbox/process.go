@@ -1,15 +1,14 @@
 package sandbox
 
 import (
-	"bytes"
-	"fmt"
 	"io"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
 // stopProcesses stops the live processes in reverse start order (the API server before
@@ -56,56 +55,7 @@ func waitGone(p Process, d time.Duration) bool {
 
 // alive tells whether p still runs (a zombie does not), checking that the PID still belongs
 // to the process started then (PIDs get reused).
-func alive(p Process) bool {
-	if p.PID <= 0 {
-		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.PID))
-	if err != nil {
-		if _, perr := os.Stat("/proc/self/stat"); perr != nil {
-			// No /proc: fall back to signal 0.
-			return syscall.Kill(p.PID, 0) == nil
-		}
-		return false
-	}
-	state, start, ok := parseStat(stat)
-	if !ok {
-		return true
-	}
-	if state == 'Z' || state == 'X' {
-		return false
-	}
-	return p.StartTime == 0 || start == p.StartTime
-}
-
-// parseStat returns the state and start time (clock ticks since boot) of /proc/PID/stat.
-func parseStat(stat []byte) (state byte, start uint64, ok bool) {
-	// pid (comm) state ppid …: comm may hold spaces and parentheses, so fields count from
-	// the last ')'. starttime is field 22 overall, the 20th after comm.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 || i+2 >= len(stat) {
-		return 0, 0, false
-	}
-	fields := strings.Fields(string(stat[i+2:]))
-	if len(fields) < 20 {
-		return 0, 0, false
-	}
-	start, err := strconv.ParseUint(fields[19], 10, 64)
-	if err != nil {
-		return 0, 0, false
-	}
-	return fields[0][0], start, true
-}
-
-// startTime returns pid's start time from /proc, or 0 when unknown.
-func startTime(pid int) uint64 {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	_, start, _ := parseStat(stat)
-	return start
-}
+func alive(p Process) bool { return sysproc.Running(p.PID, p.StartTime) }
 
 // freePorts returns n distinct free loopback ports.
 func freePorts(n int) ([]int, error) {

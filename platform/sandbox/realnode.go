@@ -8,13 +8,15 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
 // RealNodeName is the Node the real node's kubelet registers.
@@ -35,8 +37,26 @@ const (
 )
 
 // ErrRealNodeTaken is returned by Up when another real-node sandbox holds this machine's
-// bridge.
+// bridge (as a *RealNodeTakenError).
 var ErrRealNodeTaken = errors.New("another real-node sandbox runs on this machine")
+
+// RealNodeTakenError says which sandbox holds the bridge; it matches ErrRealNodeTaken.
+type RealNodeTakenError struct {
+	// Bridge is the bridge's name.
+	Bridge string
+	// Owner is the state directory of the sandbox that holds it, "" when the bridge names
+	// none (another program made it).
+	Owner string
+}
+
+func (e *RealNodeTakenError) Error() string {
+	if e.Owner != "" {
+		return fmt.Sprintf("%v (bridge %s, state directory %s)", ErrRealNodeTaken, e.Bridge, e.Owner)
+	}
+	return fmt.Sprintf("%v (bridge %s exists)", ErrRealNodeTaken, e.Bridge)
+}
+
+func (e *RealNodeTakenError) Is(target error) bool { return target == ErrRealNodeTaken }
 
 // realNodeState is what the state file records of the real node.
 type realNodeState struct {
@@ -76,28 +96,11 @@ var sysctlsTouched = []string{
 	"kernel/keys/root_maxbytes",
 }
 
-// systemDirs are searched for the system's programs, in case PATH lacks the sbin ones.
-var systemDirs = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
-
 // cniDirs are where Debian (containernetworking-plugins) and upstream put the CNI plugins.
 var cniDirs = []string{"/usr/lib/cni", "/opt/cni/bin"}
 
 // cniPlugins are the plugins the real node's network uses.
 var cniPlugins = []string{"bridge", "host-local", "portmap", "firewall", "loopback"}
-
-// lookSystem finds a system program on PATH or in the usual system directories.
-func lookSystem(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	for _, d := range systemDirs {
-		p := filepath.Join(d, name)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s: not found on PATH or in %s", name, strings.Join(systemDirs, ", "))
-}
 
 // cniBinDir returns the directory holding every CNI plugin the node needs.
 func cniBinDir() (string, []string) {
@@ -129,11 +132,15 @@ type PrerequisiteError struct {
 }
 
 func (e *PrerequisiteError) Error() string {
-	msg := "the real-node sandbox needs what this machine lacks: " + strings.Join(e.Missing, "; ")
+	return "the real-node sandbox needs what this machine lacks: " + strings.Join(e.Missing, "; ")
+}
+
+// Hint says which packages to install, when some are missing.
+func (e *PrerequisiteError) Hint() string {
 	if e.Packages {
-		msg += " (on Debian or Ubuntu, as root: apt-get install docker.io containernetworking-plugins)"
+		return "on Debian or Ubuntu, as root: apt-get install docker.io containernetworking-plugins"
 	}
-	return msg
+	return ""
 }
 
 // CheckRealNode returns a *PrerequisiteError when this machine cannot run the real-node
@@ -147,7 +154,7 @@ func CheckRealNode() error {
 	asRoot := len(missing)
 	var fromDocker, fromIptables []string
 	for _, p := range []string{"containerd", "containerd-shim-runc-v2", "runc"} {
-		if _, err := lookSystem(p); err != nil {
+		if _, err := sysproc.Look(p); err != nil {
 			fromDocker = append(fromDocker, p)
 		}
 	}
@@ -155,14 +162,14 @@ func CheckRealNode() error {
 		missing = append(missing, strings.Join(fromDocker, ", ")+" (Debian's docker.io brings containerd 1.6 and runc)")
 	}
 	for _, p := range []string{"iptables", "iptables-save", "iptables-restore"} {
-		if _, err := lookSystem(p); err != nil {
+		if _, err := sysproc.Look(p); err != nil {
 			fromIptables = append(fromIptables, p)
 		}
 	}
 	if len(fromIptables) > 0 {
 		missing = append(missing, strings.Join(fromIptables, ", ")+" (the iptables package)")
 	}
-	if _, err := lookSystem("ip"); err != nil {
+	if _, err := sysproc.Look("ip"); err != nil {
 		missing = append(missing, "ip (the iproute2 package)")
 	}
 	if dir, lack := cniBinDir(); dir == "" {
@@ -177,20 +184,64 @@ func CheckRealNode() error {
 	return nil
 }
 
-// checkBridgeFree fails when a real-node sandbox (this one's or another's) holds the bridge.
-func checkBridgeFree() error {
+// bridgeOwner tells whether the bridge exists, and the state directory of the sandbox
+// that made it (its alias; "" when it has none).
+func bridgeOwner() (exists bool, owner string) {
 	ifi, err := net.InterfaceByName(realNodeBridge)
 	if err != nil {
-		return nil
+		return false, ""
 	}
-	owner := ""
 	if b, err := os.ReadFile("/sys/class/net/" + ifi.Name + "/ifalias"); err == nil {
 		owner = strings.TrimSpace(string(b))
 	}
-	if owner != "" {
-		return fmt.Errorf("%w (bridge %s, state directory %s): stop it with 'slipway sandbox down --state-dir %s'", ErrRealNodeTaken, realNodeBridge, owner, owner)
+	return true, owner
+}
+
+// checkBridgeFree fails with a *RealNodeTakenError when the bridge exists.
+func checkBridgeFree() error {
+	if exists, owner := bridgeOwner(); exists {
+		return &RealNodeTakenError{Bridge: realNodeBridge, Owner: owner}
 	}
-	return fmt.Errorf("%w (bridge %s exists): stop that sandbox first, or delete the bridge with 'ip link del %s'", ErrRealNodeTaken, realNodeBridge, realNodeBridge)
+	return nil
+}
+
+// reclaimBridge lets Up start when the bridge is another sandbox's that runs no process
+// any more (killed with SIGKILL, its machine's processes gone): it undoes what that one
+// left on the host (containers, mounts, bridge, iptables rules, kernel settings). Its state
+// directory stays, for its logs. A bridge of a sandbox that runs, or that names no sandbox,
+// is a *RealNodeTakenError.
+func (s *Sandbox) reclaimBridge() error {
+	exists, owner := bridgeOwner()
+	if !exists {
+		return nil
+	}
+	if owner == "" || sandboxRuns(owner) {
+		return &RealNodeTakenError{Bridge: realNodeBridge, Owner: owner}
+	}
+	fmt.Fprintf(s.Progress, "removing what the stopped real-node sandbox of %s left on this machine\n", owner)
+	other := &Sandbox{Dir: owner}
+	var rn *realNodeState
+	if st, err := other.readState(); err == nil && st != nil {
+		rn = st.RealNode
+	}
+	if err := cleanupRealNode(other.layout(), rn, s.Binaries.Path(KubeProxy)); err != nil {
+		return fmt.Errorf("clean up after the stopped real-node sandbox of %s: %w", owner, err)
+	}
+	return checkBridgeFree()
+}
+
+// sandboxRuns tells whether a process of the sandbox in dir runs: one its state records,
+// or any with its state directory in its arguments (containerd's shims, a slipway working
+// on it).
+func sandboxRuns(dir string) bool {
+	if st, err := (&Sandbox{Dir: dir}).readState(); err == nil && st != nil {
+		if slices.ContainsFunc(st.Processes, alive) {
+			return true
+		}
+	}
+	return len(sysproc.WithArg(func(a string) bool {
+		return a == dir || strings.HasPrefix(a, dir+"/") || strings.Contains(a, "="+dir)
+	})) > 0
 }
 
 // registryPort returns DefaultRegistryPort when it is free on 127.0.0.1, else a free port.
@@ -381,19 +432,6 @@ func realNodeArgs(component string, l layout, rn *realNodeState) []string {
 	return nil
 }
 
-// systemEnv is the environment of the node's daemons: containerd looks for runc and its
-// shim on PATH, the CNI plugins for iptables.
-func systemEnv() []string {
-	env := os.Environ()
-	path := os.Getenv("PATH")
-	for _, d := range systemDirs {
-		if !strings.Contains(":"+path+":", ":"+d+":") {
-			path += ":" + d
-		}
-	}
-	return append(env, "PATH="+strings.TrimPrefix(path, ":"))
-}
-
 // upRealNode starts the registry, containerd, the kubelet and kube-proxy, and waits until
 // the node is Ready and Services answer.
 func (r *run) upRealNode(ctx context.Context, kube kubernetes.Interface, pki PKI, ca []byte) error {
@@ -442,12 +480,12 @@ func (r *run) upRealNode(ctx context.Context, kube kubernetes.Interface, pki PKI
 	if err := os.WriteFile(l.containerdConfig(), []byte(containerdConfig(l, cniBin, rn.Registry)), 0o600); err != nil {
 		return fmt.Errorf("write containerd's configuration: %w", err)
 	}
-	containerd, err := lookSystem("containerd")
+	containerd, err := sysproc.Look("containerd")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(s.Progress, "starting %s\n", Containerd)
-	if err := r.start(Containerd, containerd, realNodeArgs(Containerd, l, rn), systemEnv()); err != nil {
+	if err := r.start(Containerd, containerd, realNodeArgs(Containerd, l, rn), sysproc.Env()); err != nil {
 		return err
 	}
 	if err := r.wait(ctx, Containerd, "containerd's socket", func(ctx context.Context) error {
@@ -476,7 +514,7 @@ func (r *run) upRealNode(ctx context.Context, kube kubernetes.Interface, pki PKI
 		return fmt.Errorf("write the kubelet's configuration: %w", err)
 	}
 	fmt.Fprintf(s.Progress, "starting %s (node %s, %s)\n", Kubelet, RealNodeName, realNodeIP)
-	if err := r.start(Kubelet, r.s.Binaries.Path(Kubelet), realNodeArgs(Kubelet, l, rn), systemEnv()); err != nil {
+	if err := r.start(Kubelet, r.s.Binaries.Path(Kubelet), realNodeArgs(Kubelet, l, rn), sysproc.Env()); err != nil {
 		return err
 	}
 	if err := r.wait(ctx, Kubelet, "node "+RealNodeName+" to become Ready", func(ctx context.Context) error {
@@ -493,7 +531,7 @@ func (r *run) upRealNode(ctx context.Context, kube kubernetes.Interface, pki PKI
 		return err
 	}
 	fmt.Fprintf(s.Progress, "starting %s\n", KubeProxy)
-	if err := r.start(KubeProxy, r.s.Binaries.Path(KubeProxy), realNodeArgs(KubeProxy, l, rn), systemEnv()); err != nil {
+	if err := r.start(KubeProxy, r.s.Binaries.Path(KubeProxy), realNodeArgs(KubeProxy, l, rn), sysproc.Env()); err != nil {
 		return err
 	}
 	return r.wait(ctx, KubeProxy, "kube-proxy to become healthy", func(ctx context.Context) error {
@@ -588,14 +626,12 @@ func runSystem(ctx context.Context, name string, args ...string) error {
 }
 
 func outputSystem(ctx context.Context, name string, args ...string) ([]byte, error) {
-	bin, err := lookSystem(name)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cmd, err := sysproc.Command(ctx, name, args...)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = systemEnv()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -3,20 +3,23 @@ package sandbox
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
+	"log"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // applySweep plays an iptables-restore --noflush script on parsed tables the way iptables
@@ -180,31 +183,41 @@ func TestImageLayer(t *testing.T) {
 		{Path: "/bin/sh", Mode: fs.ModeSymlink | 0o777, Link: "busybox"},
 		{Path: "/tmp", Mode: fs.ModeDir | fs.ModeSticky | 0o777},
 	}
-	layer, diffID, err := imageLayer(files)
+	raw, err := imageLayer(files)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, diffID2, err := imageLayer(slices.Clone(files))
-	if err != nil || !bytes.Equal(layer, again) || diffID != diffID2 {
+	again, err := imageLayer(slices.Clone(files))
+	if err != nil || !bytes.Equal(raw, again) {
 		t.Errorf("the same files gave different layers (err %v)", err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(layer))
-	if err != nil {
-		t.Fatal(err)
+	want := []string{
+		"app/ 0755", "app/bin/ 0755", "app/bin/sample = binary 0755",
+		"bin/ 0755", "bin/sh -> busybox 0777", "tmp/ 1777",
 	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
+	if got := tarEntries(t, bytes.NewReader(raw)); !slices.Equal(got, want) {
+		t.Errorf("layer entries:\n got %q\nwant %q", got, want)
 	}
-	if digestOf(raw) != diffID {
-		t.Errorf("diff ID %s is not the digest of the uncompressed layer %s", diffID, digestOf(raw))
+
+	for name, bad := range map[string][]ImageFile{
+		"listed twice":    {{Path: "/a", Mode: 0o644}, {Path: "a", Mode: 0o644}},
+		"not a directory": {{Path: "/a", Mode: 0o644}, {Path: "/a/b", Mode: 0o644}},
+	} {
+		if _, err := imageLayer(bad); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err %v, want it to say %q", name, err, name)
+		}
 	}
-	tr := tar.NewReader(bytes.NewReader(raw))
+}
+
+// tarEntries lists a tar's entries as "name[ -> link][ = content] mode".
+func tarEntries(t *testing.T, r io.Reader) []string {
+	t.Helper()
+	tr := tar.NewReader(r)
 	var got []string
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			break
+			return got
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -219,121 +232,80 @@ func TestImageLayer(t *testing.T) {
 		}
 		got = append(got, fmt.Sprintf("%s %04o", entry, h.Mode))
 	}
-	want := []string{
-		"app/ 0755", "app/bin/ 0755", "app/bin/sample = binary 0755",
-		"bin/ 0755", "bin/sh -> busybox 0777", "tmp/ 1777",
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("layer entries:\n got %q\nwant %q", got, want)
-	}
-
-	for name, bad := range map[string][]ImageFile{
-		"listed twice":    {{Path: "/a", Mode: 0o644}, {Path: "a", Mode: 0o644}},
-		"not a directory": {{Path: "/a", Mode: 0o644}, {Path: "/a/b", Mode: 0o644}},
-	} {
-		if _, _, err := imageLayer(bad); err == nil || !strings.Contains(err.Error(), name) {
-			t.Errorf("%s: err %v, want it to say %q", name, err, name)
-		}
-	}
 }
 
-// fakeRegistry keeps what is pushed to it, speaking just enough of the distribution API.
-type fakeRegistry struct {
-	mu        sync.Mutex
-	blobs     map[string][]byte
-	manifests map[string][]byte
-	types     map[string]string
-}
-
-func (f *fakeRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p := r.URL.Path
-	switch {
-	case r.Method == http.MethodHead && strings.Contains(p, "/blobs/"):
-		if _, ok := f.blobs[p[strings.LastIndex(p, "/")+1:]]; !ok {
-			w.WriteHeader(http.StatusNotFound)
-		}
-	case r.Method == http.MethodPost && strings.HasSuffix(p, "/blobs/uploads/"):
-		w.Header().Set("Location", p+"some-upload?state=x")
-		w.WriteHeader(http.StatusAccepted)
-	case r.Method == http.MethodPut && strings.Contains(p, "/blobs/uploads/"):
-		if r.URL.Query().Get("state") != "x" {
-			http.Error(w, "lost the upload's query", http.StatusBadRequest)
-			return
-		}
-		b, _ := io.ReadAll(r.Body)
-		d := r.URL.Query().Get("digest")
-		if digestOf(b) != d {
-			http.Error(w, "digest mismatch", http.StatusBadRequest)
-			return
-		}
-		f.blobs[d] = b
-		w.WriteHeader(http.StatusCreated)
-	case r.Method == http.MethodPut && strings.Contains(p, "/manifests/"):
-		b, _ := io.ReadAll(r.Body)
-		var m struct {
-			Config struct{ Digest string }
-			Layers []struct{ Digest string }
-		}
-		if err := json.Unmarshal(b, &m); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		for _, d := range append([]string{m.Config.Digest}, m.Layers[0].Digest) {
-			if _, ok := f.blobs[d]; !ok {
-				http.Error(w, "blob unknown "+d, http.StatusBadRequest)
-				return
-			}
-		}
-		f.manifests[p] = b
-		f.types[p] = r.Header.Get("Content-Type")
-		w.Header().Set("Docker-Content-Digest", digestOf(b))
-		w.WriteHeader(http.StatusCreated)
-	default:
-		http.Error(w, "unexpected "+r.Method+" "+p, http.StatusMethodNotAllowed)
-	}
-}
-
+// TestPushImage pushes to go-containerregistry's registry (the one the sandbox runs) and
+// reads the image back as a client pulling it would.
 func TestPushImage(t *testing.T) {
-	reg := &fakeRegistry{blobs: map[string][]byte{}, manifests: map[string][]byte{}, types: map[string]string{}}
-	srv := httptest.NewServer(reg)
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	files := []ImageFile{{Path: "/pause", Mode: 0o755, Data: []byte("x")}}
-	cfg := ImageConfig{Entrypoint: []string{"/pause"}, Labels: map[string]string{"v": "1"}}
-	ref, err := PushImage(context.Background(), host, "slipway/pause", "1", files, cfg)
+	cfg := ImageConfig{Entrypoint: []string{"/pause"}, Env: []string{"A=1"}, WorkingDir: "/", User: "10001", Labels: map[string]string{"v": "1"}}
+	ref, err := PushImage(t.Context(), host, "slipway/pause", "1", files, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := reg.manifests["/v2/slipway/pause/manifests/1"]
-	if want := host + "/slipway/pause@" + digestOf(m); ref != want {
-		t.Errorf("ref %s, want %s", ref, want)
+	if !strings.HasPrefix(ref, host+"/slipway/pause@sha256:") {
+		t.Fatalf("ref %s, want %s/slipway/pause@sha256:…", ref, host)
 	}
-	if ct := reg.types["/v2/slipway/pause/manifests/1"]; ct != mediaTypeManifest {
-		t.Errorf("manifest pushed as %q, want %s", ct, mediaTypeManifest)
-	}
-	var man struct{ Config struct{ Digest string } }
-	_ = json.Unmarshal(m, &man)
-	var config struct {
-		Architecture, OS string
-		Config           struct{ Entrypoint []string }
-		RootFS           struct {
-			DiffIDs []string `json:"diff_ids"`
-		}
-	}
-	if err := json.Unmarshal(reg.blobs[man.Config.Digest], &config); err != nil {
+	byTag, err := name.NewTag(host+"/slipway/pause:1", name.Insecure)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if config.OS != "linux" || !slices.Equal(config.Config.Entrypoint, []string{"/pause"}) || len(config.RootFS.DiffIDs) != 1 {
-		t.Errorf("image config %+v: want linux, entrypoint /pause, one layer", config)
+	desc, err := remote.Get(byTag, remote.WithContext(t.Context()))
+	if err != nil {
+		t.Fatal(err)
 	}
-	other, err := PushImage(context.Background(), host, "slipway/pause", "2", files, ImageConfig{Entrypoint: []string{"/pause"}, Labels: map[string]string{"v": "2"}})
+	if got := host + "/slipway/pause@" + desc.Digest.String(); got != ref || desc.MediaType != types.OCIManifestSchema1 {
+		t.Errorf("the tag names %s (%s), want %s (%s)", got, desc.MediaType, ref, types.OCIManifestSchema1)
+	}
+	img, err := desc.Image()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.MediaType != types.OCIConfigJSON || len(m.Layers) != 1 || m.Layers[0].MediaType != types.OCILayer {
+		t.Errorf("manifest %+v: want an OCI config and one gzipped OCI layer", m)
+	}
+	c, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OS != "linux" || c.Architecture != runtime.GOARCH || c.RootFS.Type != "layers" || len(c.RootFS.DiffIDs) != 1 ||
+		!slices.Equal(c.Config.Entrypoint, cfg.Entrypoint) || !slices.Equal(c.Config.Env, cfg.Env) ||
+		c.Config.WorkingDir != "/" || c.Config.User != "10001" || c.Config.Labels["v"] != "1" {
+		t.Errorf("image config %+v: want linux/%s, one layer, and the config pushed %+v", c, runtime.GOARCH, cfg)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := layers[0].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if got := tarEntries(t, rc); !slices.Equal(got, []string{"pause = x 0755"}) {
+		t.Errorf("layer entries %q, want the pause program", got)
+	}
+
+	if again, err := PushImage(t.Context(), host, "slipway/pause", "1", files, cfg); err != nil || again != ref {
+		t.Errorf("the same image again: ref %s (err %v), want %s", again, err, ref)
+	}
+	cfg.Labels = map[string]string{"v": "2"}
+	other, err := PushImage(t.Context(), host, "slipway/pause", "2", files, cfg)
 	if err != nil || other == ref {
 		t.Errorf("another label: ref %s (err %v), want a digest other than %s", other, err, ref)
 	}
-	if _, err := PushImage(context.Background(), host, "nope", "1", []ImageFile{{Path: "/x", Mode: fs.ModeDevice}}, cfg); err == nil || !strings.Contains(err.Error(), "push "+host+"/nope:1") {
+	if _, err := PushImage(t.Context(), host, "nope", "1", []ImageFile{{Path: "/x", Mode: fs.ModeDevice}}, cfg); err == nil || !strings.Contains(err.Error(), "push "+host+"/nope:1") {
 		t.Errorf("bad file: err %v, want it to name the push", err)
+	}
+	if _, err := PushImage(t.Context(), "127.0.0.1:1", "nope", "1", files, cfg); err == nil || !strings.Contains(err.Error(), "push 127.0.0.1:1/nope:1") {
+		t.Errorf("no registry: err %v, want it to name the push", err)
 	}
 }
 
@@ -424,19 +396,33 @@ func TestRealNodeConfigs(t *testing.T) {
 }
 
 func TestPrerequisiteError(t *testing.T) {
-	if msg := (&PrerequisiteError{Missing: []string{"root (…)"}}).Error(); strings.Contains(msg, "apt-get") {
-		t.Errorf("only root missing, yet the message says to install packages: %q", msg)
+	if h := (&PrerequisiteError{Missing: []string{"root (…)"}}).Hint(); h != "" {
+		t.Errorf("only root missing, yet the hint says to install packages: %q", h)
 	}
 	err := error(&PrerequisiteError{Missing: []string{"root (…)", "runc (Debian's docker.io brings containerd 1.6 and runc)"}, Packages: true})
-	msg := err.Error()
-	for _, want := range []string{"root (…); runc", "apt-get install docker.io containernetworking-plugins"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("message %q lacks %q", msg, want)
-		}
+	if msg := err.Error(); !strings.Contains(msg, "root (…); runc") || strings.Contains(msg, "apt-get") {
+		t.Errorf("message %q: want the missing things, and no install command", msg)
+	}
+	var h interface{ Hint() string }
+	if !errors.As(err, &h) || !strings.Contains(h.Hint(), "apt-get install docker.io containernetworking-plugins") {
+		t.Errorf("no hint with the packages to install in %v", err)
 	}
 	var pe *PrerequisiteError
 	if !errors.As(err, &pe) {
 		t.Error("not a *PrerequisiteError")
+	}
+}
+
+func TestRealNodeTakenError(t *testing.T) {
+	err := fmt.Errorf("wrapped: %w", &RealNodeTakenError{Bridge: "slipway0", Owner: "/tmp/other"})
+	if !errors.Is(err, ErrRealNodeTaken) {
+		t.Errorf("%v does not match ErrRealNodeTaken", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "/tmp/other") || strings.Contains(msg, "slipway sandbox") {
+		t.Errorf("message %q: want the owner, and no command", msg)
+	}
+	if msg := (&RealNodeTakenError{Bridge: "slipway0"}).Error(); !strings.Contains(msg, "bridge slipway0 exists") {
+		t.Errorf("message without owner %q", msg)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
 // Sandbox is one local cluster, kept in the state directory Dir.
@@ -112,8 +114,13 @@ func (e *ComponentError) Error() string {
 
 func (e *ComponentError) Unwrap() error { return e.Err }
 
-// ErrPartlyRunning is returned by Up when some of the sandbox's processes run and others not.
+// ErrPartlyRunning is returned by Up when some of the sandbox's processes run and others
+// not, or all run but it never became ready: it has to be stopped first.
 var ErrPartlyRunning = errors.New("the sandbox is partly running")
+
+// ErrRunsWithoutRealNode is returned by Up with RealNode when the sandbox already runs
+// without one: it has to be stopped first.
+var ErrRunsWithoutRealNode = errors.New("the sandbox runs without a real node")
 
 func (s *Sandbox) defaults() {
 	if s.Nodes <= 0 {
@@ -221,7 +228,7 @@ func (s *Sandbox) Up(ctx context.Context) (*UpResult, error) {
 		switch {
 		case len(up) == len(st.components()):
 			if s.RealNode && st.RealNode == nil {
-				return nil, fmt.Errorf("the sandbox in %s runs without a real node: run 'slipway sandbox down' first, then up with --real-node", s.Dir)
+				return nil, fmt.Errorf("%w (state directory %s)", ErrRunsWithoutRealNode, s.Dir)
 			}
 			if _, err := os.Stat(l.kubeconfig()); err == nil {
 				res := &UpResult{Kubeconfig: l.kubeconfig(), Server: st.Server, AlreadyRunning: true}
@@ -230,9 +237,9 @@ func (s *Sandbox) Up(ctx context.Context) (*UpResult, error) {
 				}
 				return res, nil
 			}
-			return nil, fmt.Errorf("%w in %s: every component runs but it never became ready (no kubeconfig); run 'slipway sandbox down' and try again", ErrPartlyRunning, s.Dir)
+			return nil, fmt.Errorf("%w in %s: every component runs but it never became ready (no kubeconfig)", ErrPartlyRunning, s.Dir)
 		case len(up) > 0:
-			return nil, fmt.Errorf("%w in %s: %s stopped (logs in %s); run 'slipway sandbox down' first", ErrPartlyRunning, s.Dir, strings.Join(down, ", "), l.logs())
+			return nil, fmt.Errorf("%w in %s: %s stopped (logs in %s)", ErrPartlyRunning, s.Dir, strings.Join(down, ", "), l.logs())
 		}
 		fmt.Fprintf(s.Progress, "removing the stopped sandbox's state in %s\n", s.Dir)
 		if st.RealNode != nil {
@@ -258,7 +265,7 @@ func (s *Sandbox) Up(ctx context.Context) (*UpResult, error) {
 		if missing := s.Binaries.MissingRealNode(); len(missing) > 0 {
 			return nil, fmt.Errorf("%s not built in %s: build the sandbox with the real node first", strings.Join(missing, ", "), s.Binaries.Dir)
 		}
-		if err := checkBridgeFree(); err != nil {
+		if err := s.reclaimBridge(); err != nil {
 			return nil, err
 		}
 	}
@@ -413,7 +420,7 @@ func (r *run) start(component, bin string, args, env []string) error {
 	}
 	r.cmds[component] = cmd
 	go func() { _ = cmd.Wait(); close(done) }()
-	r.st.Processes = append(r.st.Processes, Process{Name: component, PID: cmd.Process.Pid, Binary: bin, Log: logPath, StartTime: startTime(cmd.Process.Pid)})
+	r.st.Processes = append(r.st.Processes, Process{Name: component, PID: cmd.Process.Pid, Binary: bin, Log: logPath, StartTime: sysproc.StartTime(cmd.Process.Pid)})
 	return r.s.writeState(r.st)
 }
 
@@ -505,6 +512,13 @@ func (s *Sandbox) Down(keep bool) ([]string, error) {
 			if err := cleanupRealNode(l, st.RealNode, s.Binaries.Path(KubeProxy)); err != nil {
 				return stopped, fmt.Errorf("stop the sandbox's real node: %w", err)
 			}
+		}
+	}
+	if exists, owner := bridgeOwner(); exists && owner == l.dir && (st == nil || st.RealNode == nil) {
+		// Its state went (removed, or a failed start's), the bridge in its name stayed.
+		fmt.Fprintf(s.Progress, "removing the real node's containers, mounts, bridge and iptables rules left in %s's name\n", s.Dir)
+		if err := cleanupRealNode(l, nil, s.Binaries.Path(KubeProxy)); err != nil {
+			return stopped, fmt.Errorf("clean up after the sandbox's real node: %w", err)
 		}
 	}
 	if keep {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/slipwayhq/slipway/internal/e2e"
+	"github.com/slipwayhq/slipway/internal/sysproc"
 	"github.com/slipwayhq/slipway/platform/sandbox"
 )
 
@@ -118,8 +118,8 @@ func TestSandboxEndToEnd(t *testing.T) {
 		t.Errorf("after sandbox down, processes still run with the state directory in their command line:\n%s", strings.Join(left, "\n"))
 	}
 	for name, pid := range pids {
-		if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && !zombie(stat) {
-			t.Errorf("after sandbox down, %s (pid %d) still runs: %s", name, pid, stat)
+		if p, err := sysproc.Stat(pid); err == nil && !p.Exited() {
+			t.Errorf("after sandbox down, %s (pid %d) still runs: %+v", name, pid, p)
 		}
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -198,30 +198,13 @@ func recordedPIDs(t *testing.T, dir string) map[string]int {
 	return pids
 }
 
-// processesMentioning lists the live processes whose command line contains s.
+// processesMentioning lists the running processes whose command line contains s.
 func processesMentioning(s string) []string {
-	entries, _ := os.ReadDir("/proc")
 	var out []string
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte(s)) {
-			continue
-		}
-		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && zombie(stat) {
-			continue
-		}
-		out = append(out, fmt.Sprintf("%d %s", pid, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
+	for _, pid := range sysproc.WithArg(func(a string) bool { return strings.Contains(a, s) }) {
+		out = append(out, fmt.Sprintf("%d %s", pid, strings.Join(sysproc.Cmdline(pid), " ")))
 	}
 	return out
-}
-
-func zombie(stat []byte) bool {
-	i := bytes.LastIndexByte(stat, ')')
-	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X')
 }
 
 // lineLogger sends the build's progress to the test log, a line at a time.

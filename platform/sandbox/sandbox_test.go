@@ -6,15 +6,18 @@ import (
 	"encoding/pem"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"time"
+
+	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
 const sampleK8sGoMod = `// This is a generated file. Do not edit directly.
@@ -345,27 +348,62 @@ func TestUpTimeoutStopsWhatItStarted(t *testing.T) {
 	}
 }
 
-func TestParseStat(t *testing.T) {
-	stat := []byte("4242 (kube (api) server) S 1 4242 4242 0 -1 4194560 1 0 0 0 5 6 0 0 20 0 12 0 987654 1000 100 18446744073709551615\n")
-	state, start, ok := parseStat(stat)
-	if !ok || state != 'S' || start != 987654 {
-		t.Errorf("parseStat = %c, %d, %v; want S, 987654, true", state, start, ok)
-	}
-	if _, _, ok := parseStat([]byte("garbage")); ok {
-		t.Error("parseStat accepted garbage")
-	}
-}
-
 func TestAliveSelf(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc")
 	}
-	self := Process{PID: os.Getpid(), StartTime: startTime(os.Getpid())}
+	self := Process{PID: os.Getpid(), StartTime: sysproc.StartTime(os.Getpid())}
 	if self.StartTime == 0 || !alive(self) {
 		t.Fatalf("alive(self) = false (start time %d)", self.StartTime)
 	}
 	self.StartTime++
 	if alive(self) {
 		t.Error("alive accepted a PID whose start time differs (a reused PID)")
+	}
+}
+
+func TestSandboxRuns(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	dir := t.TempDir()
+	s := &Sandbox{Dir: dir}
+	if sandboxRuns(dir) {
+		t.Error("an empty directory runs")
+	}
+	// Killed: its state records processes that are gone.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip(err)
+	}
+	if err := s.writeState(&state{Processes: []Process{{Name: Etcd, PID: dead.Process.Pid, StartTime: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if sandboxRuns(dir) {
+		t.Error("a sandbox whose recorded processes are gone runs")
+	}
+	// A process naming the state directory (a containerd shim) that outlived the daemons.
+	shim := exec.Command("sh", "-c", "sleep 30; :", "-address", filepath.Join(dir, "node", "containerd", "containerd.sock"))
+	if err := shim.Start(); err != nil {
+		t.Skip(err)
+	}
+	for range 100 { // until it has exec'd
+		if sandboxRuns(dir) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !sandboxRuns(dir) {
+		t.Error("a sandbox with a process naming its state directory does not run")
+	}
+	_ = shim.Process.Kill()
+	_ = shim.Wait()
+	// Recorded and alive.
+	self := Process{Name: Etcd, PID: os.Getpid(), StartTime: sysproc.StartTime(os.Getpid())}
+	if err := s.writeState(&state{Processes: []Process{self}}); err != nil {
+		t.Fatal(err)
+	}
+	if !sandboxRuns(dir) {
+		t.Error("a sandbox whose recorded process runs does not run")
 	}
 }
