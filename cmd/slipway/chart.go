@@ -82,7 +82,8 @@ func runChart(g *globals, o *chartOptions) error {
 		g.warn(w.String())
 	}
 	if !o.includeSecrets && cfg != nil && len(cfg.Missing) > 0 {
-		g.warn(cfg.MissingError(setHint(g.env)).Error())
+		err := cfg.MissingError(setHint(g.env))
+		g.warn(fmt.Sprintf("%v\n  hint: %s", err, hint(err)))
 	}
 	if o.lint {
 		findings, err := ch.Lint()

@@ -90,12 +90,9 @@ func newPsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if len(procs) == 0 && out.format == "table" {
-				fmt.Fprintf(g.streams.Err, "%s runs nothing in %s (namespace %s)\n", t.Name, t.Environment, t.Kube.Namespace)
-				return nil
-			}
+			empty := fmt.Sprintf("%s runs nothing in %s (namespace %s)", t.Name, t.Environment, t.Kube.Namespace)
 			now := time.Now()
-			return out.print(g.streams.Out, jsonProcesses(procs), func(tw *tabwriter.Writer) {
+			return out.list(g.streams, len(procs), empty, jsonProcesses(procs), func(tw *tabwriter.Writer) {
 				fmt.Fprintln(tw, "TYPE\tDESIRED\tREADY\tUPDATED\tRESTARTS\tAUTOSCALE\tIMAGE\tAGE")
 				for _, p := range procs {
 					as := "-"

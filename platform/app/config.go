@@ -3,7 +3,6 @@ package app
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -86,23 +85,36 @@ func (a *App) ResolveConfig(opts ConfigOptions) (*Config, error) {
 	return c, nil
 }
 
-// MissingError explains which required vars have no value and where to set them.
-func (c *Config) MissingError(where string) error {
+// MissingConfigError says which of app.json's required config vars have no value.
+type MissingConfigError struct {
+	Names []string
+	// Fix says where to set them; see Hint.
+	Fix string
+}
+
+func (e *MissingConfigError) Error() string {
+	vars := "var"
+	if len(e.Names) > 1 {
+		vars = "vars"
+	}
+	return fmt.Sprintf("%s: required config %s %s not set", AppJSONFile, vars, strings.Join(e.Names, ", "))
+}
+
+// Hint says where to set them.
+func (e *MissingConfigError) Hint() string { return e.Fix }
+
+// MissingError says which required vars have no value (nil when none), with fix saying
+// where to set them.
+func (c *Config) MissingError(fix string) error {
 	if len(c.Missing) == 0 {
 		return nil
 	}
-	var b strings.Builder
 	names := make([]string, len(c.Missing))
 	for i, v := range c.Missing {
 		names[i] = v.Name
 	}
 	sort.Strings(names)
-	fmt.Fprintf(&b, "%s: required config var", AppJSONFile)
-	if len(names) > 1 {
-		b.WriteString("s")
-	}
-	fmt.Fprintf(&b, " %s not set\n  hint: %s", strings.Join(names, ", "), where)
-	return errors.New(b.String())
+	return &MissingConfigError{Names: names, Fix: fix}
 }
 
 // GenerateSecret makes a value for app.json's generator: "secret": 32 random bytes as 64 hex

@@ -159,7 +159,8 @@ func TestMissingError(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || err.Error() != tc.want {
+			var me *MissingConfigError
+			if !errors.As(err, &me) || err.Error()+"\n  hint: "+me.Hint() != tc.want {
 				t.Errorf("error:\n expected %q\n      got %v", tc.want, err)
 			}
 		})

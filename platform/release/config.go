@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/slipwayhq/slipway/charts"
 	"github.com/slipwayhq/slipway/platform/app"
@@ -60,25 +59,9 @@ func (m *Manager) deployConfig(a *app.App, prev *charts.Values, generate func() 
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		return nil, &MissingConfigError{Names: missing, Environment: m.Environment, EnvFile: a.Environments[m.Environment].EnvFile}
+		return nil, &app.MissingConfigError{Names: missing, Fix: fmt.Sprintf("set it in %s, or on the cluster with 'slipway config set -e %s NAME=VALUE'", a.Environments[m.Environment].EnvFile, m.Environment)}
 	}
 	c.Missing = nil
 	return c, nil
 }
 
-// MissingConfigError says which of app.json's required config vars have no value in an
-// environment: neither its env file nor the cluster sets them.
-type MissingConfigError struct {
-	Names []string
-	// Environment is the environment; EnvFile its env file.
-	Environment, EnvFile string
-}
-
-func (e *MissingConfigError) Error() string {
-	return fmt.Sprintf("%s: required config %s %s not set", app.AppJSONFile, plural(len(e.Names), "var", "vars"), strings.Join(e.Names, ", "))
-}
-
-// Hint says where to set them.
-func (e *MissingConfigError) Hint() string {
-	return fmt.Sprintf("set it in %s, or on the cluster with 'slipway config set -e %s NAME=VALUE'", e.EnvFile, e.Environment)
-}
