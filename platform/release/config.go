@@ -64,4 +64,3 @@ func (m *Manager) deployConfig(a *app.App, prev *charts.Values, generate func() 
 	c.Missing = nil
 	return c, nil
 }
-
