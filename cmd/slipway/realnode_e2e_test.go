@@ -55,6 +55,7 @@ func TestDeployOnRealNode(t *testing.T) {
 	if out := jobLogs(t, kc, ns, "real-release"); !strings.Contains(out, "schema now at") {
 		t.Errorf("release Job output lacks the migration:\n%s", out)
 	}
+	checkLogs(t, c, dir)
 
 	// The web answers through its Service.
 	svc, err := kc.CoreV1().Services(ns).Get(t.Context(), "real-web", metav1.GetOptions{})

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// checkLogs reads the real node's logs of the app deployed in dir (namespace ns) through
+// slipway logs: the release Job's migration, every process with its instance, JSON in time
+// order, and -f following the worker while it scales from 1 to 2 pods and back, with every
+// job line of every pod once and in order.
+func checkLogs(t *testing.T, c *cluster, dir string) {
+	t.Helper()
+	r := c.ok(dir, "logs", "-p", "release")
+	if !strings.Contains(r.stdout, "schema now at") || !strings.Contains(r.stdout, "release.1 | ") {
+		t.Errorf("logs -p release lacks the migration:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	r = c.ok(dir, "logs", "--tail", "3", "--timestamps")
+	for _, want := range []string{"web.1 | ", "worker.1 | ", "clock.1 | "} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("logs lacks %q:\n%s\nstderr:\n%s", want, r.stdout, r.stderr)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z `).MatchString(r.stdout) {
+		t.Errorf("--timestamps: no line starts with its time:\n%s", r.stdout)
+	}
+	r = c.ok(dir, "logs", "-o", "json", "--tail", "20")
+	var prev time.Time
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var j logLineJSON
+		if err := json.Unmarshal([]byte(l), &j); err != nil {
+			t.Fatalf("-o json line %q: %v", l, err)
+		}
+		if j.Pod == "" || j.Instance == "" || j.Time.Before(prev) {
+			t.Errorf("-o json: %+v after %v", j, prev)
+		}
+		prev = j.Time
+		n++
+	}
+	if n < 3 {
+		t.Errorf("-o json gave %d lines", n)
+	}
+
+	// Follow the worker while it scales up and down.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	cmd, _, stderr := c.command(ctx, dir, "logs", "-f", "-p", "worker", "--tail", "0", "-o", "json")
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	var mu sync.Mutex
+	jobs := map[string][]int{} // pod → job numbers seen
+	instances := map[string]string{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s := bufio.NewScanner(pr)
+		for s.Scan() {
+			var j logLineJSON
+			if json.Unmarshal(s.Bytes(), &j) != nil {
+				continue
+			}
+			var num int
+			if _, err := fmt.Sscanf(j.Text, "%s %s job %d done", new(string), new(string), &num); err != nil {
+				continue
+			}
+			mu.Lock()
+			jobs[j.Pod] = append(jobs[j.Pod], num)
+			instances[j.Pod] = j.Instance
+			mu.Unlock()
+		}
+	}()
+	pods := func() int { mu.Lock(); defer mu.Unlock(); return len(jobs) }
+	waitFor := func(what string, f func() bool) {
+		deadline := time.Now().Add(2 * time.Minute)
+		for !f() {
+			if time.Now().After(deadline) {
+				mu.Lock()
+				defer mu.Unlock()
+				t.Fatalf("logs -f: %s never happened; seen %v\nstderr:\n%s", what, jobs, stderr.String())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	waitFor("a worker line", func() bool { return pods() >= 1 })
+	c.ok(dir, "scale", "worker=2")
+	waitFor("the second worker's lines", func() bool { return pods() >= 2 })
+	time.Sleep(3 * time.Second)
+	c.ok(dir, "scale", "worker=1")
+	time.Sleep(3 * time.Second)
+	cancel()
+	_ = cmd.Wait()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	names := map[string]bool{}
+	for pod, nums := range jobs {
+		names[instances[pod]] = true
+		for i := 1; i < len(nums); i++ {
+			if nums[i] != nums[i-1]+1 {
+				t.Errorf("pod %s (%s): job %d followed by %d (lost or repeated lines): %v", pod, instances[pod], nums[i-1], nums[i], nums)
+				break
+			}
+		}
+	}
+	if !names["worker.1"] || !names["worker.2"] {
+		t.Errorf("instances %v, want worker.1 and worker.2", names)
+	}
+	if !strings.Contains(stderr.String(), "worker.2") {
+		t.Errorf("logs -f said nothing of the new pod on stderr:\n%s", stderr.String())
+	}
+	t.Logf("logs -f: %d worker pods, jobs %v", len(jobs), jobs)
+}
