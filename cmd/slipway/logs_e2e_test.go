@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // checkLogs reads the real node's logs of the app deployed in dir (namespace ns) through
@@ -125,4 +127,49 @@ func checkLogs(t *testing.T, c *cluster, dir string) {
 		t.Errorf("logs -f said nothing of the new pod on stderr:\n%s", stderr.String())
 	}
 	t.Logf("logs -f: %d worker pods, jobs %v", len(jobs), jobs)
+}
+
+// checkRunExec runs one-off commands and execs in the real node's pods through the binary.
+func checkRunExec(t *testing.T, c *cluster, dir, ns string) {
+	t.Helper()
+	r := c.run(dir, "run", "--env", "GREETING=hello there", "--", "sh", "-c", `echo "out $DYNO $GREETING"; echo err >&2; exit 7`)
+	if r.code != 7 || !strings.Contains(r.stdout, "out run.1 hello there") || !strings.Contains(r.stdout, "err") {
+		t.Errorf("run: want exit 7 with its output: %s", r)
+	}
+	// Piped standard input reaches the command.
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd, out, errb := c.command(ctx, dir, "run", "--", "sh", "-c", "read line; echo got: $line")
+	cmd.Stdin = strings.NewReader("piped input\n")
+	if err := cmd.Run(); err != nil || !strings.Contains(out.String(), "got: piped input") {
+		t.Errorf("run with piped input: %v\nstdout:\n%s\nstderr:\n%s", err, out, errb)
+	}
+	// One argument is a shell command line, as heroku run takes it.
+	if r := c.ok(dir, "run", "echo $DYNO"); !strings.Contains(r.stdout, "run.1") {
+		t.Errorf("run 'echo $DYNO': %s", r)
+	}
+	// Nothing is left behind.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		pods, err := c.kc.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=run"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pods.Items) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d one-off pods left after run", len(pods.Items))
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	if r := c.run(dir, "exec", "-p", "worker", "--", "sh", "-c", "echo in $DYNO; exit 3"); r.code != 3 || !strings.Contains(r.stdout, "in ") {
+		t.Errorf("exec in a worker: want exit 3 with its output: %s", r)
+	}
+	if r := c.ok(dir, "exec", "--", "echo", "from web"); !strings.Contains(r.stdout, "from web") {
+		t.Errorf("exec in web: %s", r)
+	}
+	c.fails(dir, []string{`no process type "nope"`, "worker"}, "exec", "-p", "nope", "--", "true")
 }

@@ -56,6 +56,7 @@ func TestDeployOnRealNode(t *testing.T) {
 		t.Errorf("release Job output lacks the migration:\n%s", out)
 	}
 	checkLogs(t, c, dir)
+	checkRunExec(t, c, dir, ns)
 
 	// The web answers through its Service.
 	svc, err := kc.CoreV1().Services(ns).Get(t.Context(), "real-web", metav1.GetOptions{})
