@@ -26,8 +26,8 @@ func checkLogs(t *testing.T, c *cluster, dir string) {
 		t.Errorf("logs -p release lacks the migration:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	}
 	r = c.ok(dir, "logs", "--tail", "3", "--timestamps")
-	for _, want := range []string{"web.1 | ", "worker.1 | ", "clock.1 | "} {
-		if !strings.Contains(r.stdout, want) {
+	for _, want := range []string{"web.1", "worker.1", "clock.1"} {
+		if !regexp.MustCompile(`(?m)Z ` + regexp.QuoteMeta(want) + ` +\| `).MatchString(r.stdout) {
 			t.Errorf("logs lacks %q:\n%s\nstderr:\n%s", want, r.stdout, r.stderr)
 		}
 	}

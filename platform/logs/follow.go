@@ -25,21 +25,26 @@ var reopenWait = time.Second
 func (r *Reader) follow(ctx context.Context, o Options) error {
 	pods := r.Kube.Clientset.CoreV1().Pods(r.Kube.Namespace)
 	sel := selector(o)
+	list := func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
+		lo.LabelSelector = sel
+		return pods.List(ctx, lo)
+	}
+	watchPods := func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
+		lo.LabelSelector = sel
+		return pods.Watch(ctx, lo)
+	}
 	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
-			lo.LabelSelector = sel
-			return pods.List(ctx, lo)
-		},
-		WatchFuncWithContext: func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
-			lo.LabelSelector = sel
-			return pods.Watch(ctx, lo)
-		},
+		ListWithContextFunc:  list,
+		WatchFuncWithContext: watchPods,
+		// Informers still call the functions without a context in places.
+		ListFunc:  func(lo metav1.ListOptions) (runtime.Object, error) { return list(ctx, lo) },
+		WatchFunc: func(lo metav1.ListOptions) (watch.Interface, error) { return watchPods(ctx, lo) },
 	}
 	// The first list tells whether the app's pods can be read at all.
 	if _, err := pods.List(ctx, metav1.ListOptions{LabelSelector: sel, Limit: 1}); err != nil {
 		return r.Kube.Explain(fmt.Errorf("list the pods of %s: %w", o.App, err))
 	}
-	inf := cache.NewSharedIndexInformer(lw, &corev1.Pod{}, 0, cache.Indexers{})
+	inf := cache.NewSharedIndexInformer(listThenWatch{lw}, &corev1.Pod{}, 0, cache.Indexers{})
 	f := &follower{r: r, o: o, ctx: ctx, streams: map[string]bool{}, first: map[string]bool{}}
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
 		AddFunc: func(obj any, initial bool) {
@@ -64,10 +69,16 @@ func (r *Reader) follow(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	inf.Run(ctx.Done())
+	inf.RunWithContext(ctx)
 	f.wg.Wait()
 	return nil
 }
+
+// listThenWatch lists and then watches: the streaming "watch list" needs a feature the
+// API server may not have (older servers, client-go's fake), and ends in a wait without one.
+type listThenWatch struct{ *cache.ListWatch }
+
+func (listThenWatch) IsWatchListSemanticsUnSupported() bool { return true }
 
 // follower starts one stream per container instance (pod, container, restart count).
 type follower struct {
