@@ -43,6 +43,10 @@ type Process struct {
 	Autoscale *Autoscale
 	// Pods are the type's pods, by name.
 	Pods []Pod
+	// Status says how the type is, in words: up, stopped, rolling out, starting, or what
+	// keeps its pods from running (crash loop, OOM-killed, image cannot be pulled, cannot
+	// be scheduled, pods cannot be created), with the cluster's reason.
+	Status string
 }
 
 // Pod is one pod of a process type.
@@ -86,6 +90,21 @@ func (c *Client) Processes(ctx context.Context, app string) ([]Process, error) {
 		out = append(out, process(&deps.Items[i], pods.Items, hpas.Items))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	// Pods the cluster refuses to create (admission, quota) exist nowhere: their
+	// controller says so.
+	if len(out) > 0 {
+		refused, err := c.Refusals(ctx, app)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range refused {
+			for i := range out {
+				if out[i].Type == r.Process {
+					out[i].Status = "pods cannot be created: " + r.Reason
+				}
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -105,14 +124,18 @@ func process(d *appsv1.Deployment, pods []corev1.Pod, hpas []autoscalingv2.Horiz
 	if cs := d.Spec.Template.Spec.Containers; len(cs) > 0 {
 		p.Image = cs[0].Image
 	}
-	for _, pod := range pods {
+	var own []*corev1.Pod
+	for i := range pods {
+		pod := &pods[i]
 		if pod.Labels[LabelComponent] != typ {
 			continue
 		}
-		pp := podStatus(&pod)
+		pp := podStatus(pod)
 		p.Restarts += pp.Restarts
 		p.Pods = append(p.Pods, pp)
+		own = append(own, pod)
 	}
+	p.Status = status(&p, own)
 	sort.Slice(p.Pods, func(i, j int) bool { return p.Pods[i].Name < p.Pods[j].Name })
 	for _, h := range hpas {
 		if h.Spec.ScaleTargetRef.Kind != "Deployment" || h.Spec.ScaleTargetRef.Name != d.Name {

@@ -119,7 +119,7 @@ func (f *follower) seen(p *corev1.Pod, initial bool) {
 			f.r.notice(Notice{Pod: p.Name, Instance: inst, Message: fmt.Sprintf("%s (%s) %s", inst, p.Name, startedWord(cs))})
 		}
 		f.wg.Add(1)
-		go f.stream(p.Name, p.Labels, cs.Name, cs.RestartCount, inst, lo)
+		go f.stream(p.Name, p.Spec.NodeName, p.Labels, cs.Name, cs.RestartCount, inst, lo)
 	}
 }
 
@@ -140,13 +140,15 @@ func (f *follower) gone(p *corev1.Pod) {
 
 // stream follows one container instance to its end, reopening a stream the API server
 // ended while the container still runs; lines already shown are skipped.
-func (f *follower) stream(pod string, labels map[string]string, container string, restarts int32, inst string, lo *corev1.PodLogOptions) {
+func (f *follower) stream(pod, node string, labels map[string]string, container string, restarts int32, inst string, lo *corev1.PodLogOptions) {
 	defer f.wg.Done()
 	pods := f.r.Kube.Clientset.CoreV1().Pods(f.r.Kube.Namespace)
 	var c cursor
+	wait, lastErr := reopenWait, ""
 	for {
 		rc, err := pods.GetLogs(pod, lo).Stream(f.ctx)
-		if err == nil {
+		opened := err == nil
+		if opened {
 			err = scan(rc, func(t time.Time, text string) {
 				if !c.next(t) {
 					return
@@ -154,11 +156,24 @@ func (f *follower) stream(pod string, labels map[string]string, container string
 				f.r.emit(Line{Time: t, Pod: pod, Container: container, Process: labels[kube.LabelComponent], Instance: inst, Text: text})
 			})
 			rc.Close()
+			wait = reopenWait
 		}
 		if f.ctx.Err() != nil {
 			return
 		}
-		if err != nil && !errors.Is(err, io.EOF) {
+		switch {
+		case !opened && f.r.simulated(f.ctx, node):
+			f.r.notice(Notice{Pod: pod, Instance: inst, Message: fmt.Sprintf("%s (%s): its node %s is simulated (kwok) and serves no logs", inst, pod, node)})
+			return
+		case !opened:
+			// The kubelet may be restarting: try again, less and less often, while the
+			// container runs; say each new reason once.
+			if msg := f.r.Kube.Explain(err).Error(); msg != lastErr {
+				f.r.notice(Notice{Pod: pod, Instance: inst, Message: fmt.Sprintf("%s (%s): cannot read its log (retrying): %s", inst, pod, msg)})
+				lastErr = msg
+			}
+			wait = min(2*wait, 30*time.Second)
+		case err != nil && !errors.Is(err, io.EOF):
 			f.r.notice(Notice{Pod: pod, Instance: inst, Message: fmt.Sprintf("%s (%s): %v", inst, pod, err)})
 		}
 		// Does the same container instance still run? Then the stream was cut (a kubelet
@@ -166,11 +181,14 @@ func (f *follower) stream(pod string, labels map[string]string, container string
 		select {
 		case <-f.ctx.Done():
 			return
-		case <-time.After(reopenWait):
+		case <-time.After(wait):
 		}
 		p, gerr := pods.Get(f.ctx, pod, metav1.GetOptions{})
 		if gerr != nil || !runs(p, container, restarts) {
 			return
+		}
+		if !opened {
+			continue // the same request again
 		}
 		lo = &corev1.PodLogOptions{Container: container, Timestamps: true, Follow: true}
 		if !c.last.IsZero() {

@@ -188,7 +188,7 @@ func (r *Reader) logOptions(container string, o Options) *corev1.PodLogOptions {
 func (r *Reader) readAll(ctx context.Context, p *corev1.Pod, container, inst string, o Options) ([]Line, error) {
 	rc, err := r.Kube.Clientset.CoreV1().Pods(r.Kube.Namespace).GetLogs(p.Name, r.logOptions(container, o)).Stream(ctx)
 	if err != nil {
-		return nil, r.explain(p, err)
+		return nil, r.explain(ctx, p, err)
 	}
 	defer rc.Close()
 	var out []Line
@@ -199,11 +199,21 @@ func (r *Reader) readAll(ctx context.Context, p *corev1.Pod, container, inst str
 }
 
 // explain words why a pod's logs cannot be read.
-func (r *Reader) explain(p *corev1.Pod, err error) error {
-	if strings.Contains(err.Error(), "kwok") || p.Annotations["kwok.x-k8s.io/node"] != "" {
+func (r *Reader) explain(ctx context.Context, p *corev1.Pod, err error) error {
+	if r.simulated(ctx, p.Spec.NodeName) {
 		return fmt.Errorf("pod %s: its node %s is simulated (kwok) and serves no logs", p.Name, p.Spec.NodeName)
 	}
 	return fmt.Errorf("pod %s: no logs: %w", p.Name, r.Kube.Explain(err))
+}
+
+// simulated reports whether node is one kwok simulates (the sandbox's): it runs nothing
+// and serves no logs.
+func (r *Reader) simulated(ctx context.Context, node string) bool {
+	if node == "" {
+		return false
+	}
+	n, err := r.Kube.Clientset.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+	return err == nil && n.Annotations["kwok.x-k8s.io/node"] != ""
 }
 
 // scan reads kubelet log lines ("<RFC3339Nano> text") from rc, calling f for each.
