@@ -13,6 +13,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // checkLogs reads the real node's logs of the app deployed in dir (namespace ns) through
@@ -172,4 +173,34 @@ func checkRunExec(t *testing.T, c *cluster, dir, ns string) {
 		t.Errorf("exec in web: %s", r)
 	}
 	c.fails(dir, []string{`no process type "nope"`, "worker"}, "exec", "-p", "nope", "--", "true")
+}
+
+// checkPs: ps says every type is up; a clock made to crash is shown as a crash loop with
+// its last exit code, and ps -p clock shows what it wrote before it ended.
+func checkPs(t *testing.T, c *cluster, dir, ns string) {
+	t.Helper()
+	r := c.ok(dir, "ps")
+	if !regexp.MustCompile(`(?m)^web\s.*\sup$`).MatchString(r.stdout) {
+		t.Errorf("ps: web is not up:\n%s", r.stdout)
+	}
+	patch := `{"spec":{"template":{"spec":{"containers":[{"name":"clock","command":["/bin/sh","-c","echo boom before the crash; exit 3"]}]}}}}`
+	if _, err := c.kc.AppsV1().Deployments(ns).Patch(t.Context(), "real-clock", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatalf("make the clock crash: %v", err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		r = c.ok(dir, "ps")
+		if strings.Contains(r.stdout, "crash loop:") && strings.Contains(r.stdout, "last exit code 3") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ps never showed the clock's crash loop:\n%s", r.stdout)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	r = c.ok(dir, "ps", "-p", "clock")
+	if !strings.Contains(r.stdout, "clock: crash loop") || !strings.Contains(r.stdout, "clock.1") || !strings.Contains(r.stdout, "  boom before the crash") {
+		t.Errorf("ps -p clock:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	c.exits(2, dir, []string{`no process type "nope"`}, "ps", "-p", "nope")
 }

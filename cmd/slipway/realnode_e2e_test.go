@@ -57,6 +57,7 @@ func TestDeployOnRealNode(t *testing.T) {
 	}
 	checkLogs(t, c, dir)
 	checkRunExec(t, c, dir, ns)
+	checkPs(t, c, dir, ns)
 
 	// The web answers through its Service.
 	svc, err := kc.CoreV1().Services(ns).Get(t.Context(), "real-web", metav1.GetOptions{})

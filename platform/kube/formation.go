@@ -59,6 +59,11 @@ type Pod struct {
 	// Reason says why a pod is not running or not ready: the scheduler's message, a
 	// container's waiting reason (ImagePullBackOff, CrashLoopBackOff) or its last exit.
 	Reason string
+	// Node is the node it runs on ("" before it is scheduled).
+	Node string
+	// Crashed says its container has ended at least once (restarts, or a last exit), so
+	// the previous instance's log tells why.
+	Crashed bool
 }
 
 // Autoscale is a live HorizontalPodAutoscaler's bounds and state.
@@ -157,7 +162,7 @@ func process(d *appsv1.Deployment, pods []corev1.Pod, hpas []autoscalingv2.Horiz
 
 // podStatus summarises a pod: phase, readiness, restarts and why it is not running.
 func podStatus(pod *corev1.Pod) Pod {
-	pp := Pod{Name: pod.Name, Phase: string(pod.Status.Phase), Created: pod.CreationTimestamp.Time}
+	pp := Pod{Name: pod.Name, Phase: string(pod.Status.Phase), Created: pod.CreationTimestamp.Time, Node: pod.Spec.NodeName}
 	for _, cs := range pod.Status.ContainerStatuses {
 		pp.Restarts += int(cs.RestartCount)
 	}
@@ -176,6 +181,9 @@ func podStatus(pod *corev1.Pod) Pod {
 		case cs.LastTerminationState.Terminated != nil:
 			t := cs.LastTerminationState.Terminated
 			pp.Reason = fmt.Sprintf("last exit code %d (%s)", t.ExitCode, t.Reason)
+		}
+		if cs.LastTerminationState.Terminated != nil {
+			pp.Crashed = true
 		}
 	}
 	if pod.DeletionTimestamp != nil {

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -94,4 +95,14 @@ func oneLine(msg, fallback string) string {
 		return fallback
 	}
 	return msg
+}
+
+// PreviousLog returns the last n lines the pod's container wrote before it last ended
+// (its previous instance): why it crashed.
+func (c *Client) PreviousLog(ctx context.Context, pod string, n int64) (string, error) {
+	b, err := c.Clientset.CoreV1().Pods(c.Namespace).GetLogs(pod, &corev1.PodLogOptions{Previous: true, TailLines: &n}).DoRaw(ctx)
+	if err != nil {
+		return "", c.Explain(fmt.Errorf("the previous log of %s: %w", pod, err))
+	}
+	return string(b), nil
 }
