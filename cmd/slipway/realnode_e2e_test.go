@@ -55,6 +55,9 @@ func TestDeployOnRealNode(t *testing.T) {
 	if out := jobLogs(t, kc, ns, "real-release"); !strings.Contains(out, "schema now at") {
 		t.Errorf("release Job output lacks the migration:\n%s", out)
 	}
+	checkLogs(t, c, dir)
+	checkRunExec(t, c, dir, ns)
+	checkPs(t, c, dir, ns)
 
 	// The web answers through its Service.
 	svc, err := kc.CoreV1().Services(ns).Get(t.Context(), "real-web", metav1.GetOptions{})

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -64,23 +67,36 @@ type processJSON struct {
 		Max int `json:"max"`
 		CPU int `json:"cpu"`
 	} `json:"autoscale,omitempty"`
-	Pods []podJSON `json:"pods"`
+	Status string    `json:"status"`
+	Pods   []podJSON `json:"pods"`
 }
 
 type podJSON struct {
 	Name     string `json:"name"`
+	Instance string `json:"instance"`
 	Phase    string `json:"phase"`
 	Ready    bool   `json:"ready"`
 	Restarts int    `json:"restarts"`
 	Reason   string `json:"reason,omitempty"`
+	Node     string `json:"node,omitempty"`
 }
 
 func newPsCmd(g *globals) *cobra.Command {
 	out := &output{}
+	var typ string
 	c := &cobra.Command{
-		Use:   "ps",
-		Short: "Show each process type: desired, ready and updated pods, restarts, image, age",
-		Args:  noArgs,
+		Use:   "ps [-p TYPE]",
+		Short: "Show each process type: status, desired, ready and updated pods, restarts, image, age",
+		Long: `Ps shows each process type of the app in the environment: how many pods it should run,
+how many are ready and updated, their restarts, autoscale bounds and image, and its status in
+words: up, stopped, rolling out, starting — or what keeps its pods from running, with the
+cluster's reason: a crash loop (with the last exit code), OOM kills, an image that cannot be
+pulled, a container that cannot be created, pods that cannot be scheduled or created.
+
+-p TYPE lists the type's pods (web.1, web.2 …: phase, readiness, restarts, last exit, node,
+age) and, for a container that has crashed, the last lines it wrote before it ended.`,
+		Example: "  slipway ps\n  slipway ps -p worker\n  slipway ps -o json",
+		Args:    noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			t, err := g.target(g.env, false)
 			if err != nil {
@@ -90,28 +106,84 @@ func newPsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			empty := fmt.Sprintf("%s runs nothing in %s (namespace %s)", t.Name, t.Environment, t.Kube.Namespace)
 			now := time.Now()
+			if typ != "" {
+				return psType(c.Context(), g, out, t, procs, typ, now)
+			}
+			empty := fmt.Sprintf("%s runs nothing in %s (namespace %s)", t.Name, t.Environment, t.Kube.Namespace)
 			return out.list(g.streams, len(procs), empty, jsonProcesses(procs), func(tw *tabwriter.Writer) {
-				fmt.Fprintln(tw, "TYPE\tDESIRED\tREADY\tUPDATED\tRESTARTS\tAUTOSCALE\tIMAGE\tAGE")
+				fmt.Fprintln(tw, "TYPE\tDESIRED\tREADY\tUPDATED\tRESTARTS\tAUTOSCALE\tIMAGE\tAGE\tSTATUS")
 				for _, p := range procs {
 					as := "-"
 					if a := p.Autoscale; a != nil {
 						as = fmt.Sprintf("%d-%d @%d%% cpu", a.Min, a.Max, a.CPU)
 					}
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", p.Name, p.Desired, p.Ready, p.Updated, p.Restarts, as, p.Image, age(p.Created, now))
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", p.Name, p.Desired, p.Ready, p.Updated, p.Restarts, as, p.Image, age(p.Created, now), p.Status)
 				}
 			})
 		},
 	}
 	out.bind(c)
+	c.Flags().StringVarP(&typ, "process", "p", "", "list this process type's pods")
 	return c
+}
+
+// crashLines is how many of a crashed container's last lines ps -p shows.
+const crashLines = 20
+
+// psType prints one process type's pods and why a crashed one ended.
+func psType(ctx context.Context, g *globals, out *output, t *target, procs []kube.Process, typ string, now time.Time) error {
+	var p *kube.Process
+	var names []string
+	for i := range procs {
+		names = append(names, procs[i].Name)
+		if procs[i].Name == typ || procs[i].Type == typ {
+			p = &procs[i]
+		}
+	}
+	if p == nil {
+		if len(names) == 0 {
+			return fmt.Errorf("%s runs nothing in %s (namespace %s)", t.Name, t.Environment, t.Kube.Namespace)
+		}
+		return usageError{fmt.Errorf("-p %s: %s has no process type %q in %s (it has %s)", typ, t.Name, typ, t.Environment, strings.Join(names, ", "))}
+	}
+	pj := jsonProcesses([]kube.Process{*p})[0]
+	if out.format != "table" {
+		return out.print(g.streams.Out, pj, nil)
+	}
+	fmt.Fprintf(g.streams.Out, "%s: %s (%d/%d ready)\n", p.Name, p.Status, p.Ready, p.Desired)
+	if len(p.Pods) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.streams.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INSTANCE\tPOD\tPHASE\tREADY\tRESTARTS\tNODE\tAGE\tLAST")
+	for i, pod := range p.Pods {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%d\t%s\t%s\t%s\n", pj.Pods[i].Instance, pod.Name, pod.Phase, pod.Ready, pod.Restarts, cmp.Or(pod.Node, "-"), age(pod.Created, now), cmp.Or(pod.Reason, "-"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for i, pod := range p.Pods {
+		if !pod.Crashed {
+			continue
+		}
+		text, err := t.Kube.PreviousLog(ctx, pod.Name, crashLines)
+		if err != nil {
+			fmt.Fprintf(g.streams.Err, "%s (%s): %v\n", pj.Pods[i].Instance, pod.Name, err)
+			continue
+		}
+		fmt.Fprintf(g.streams.Out, "\n%s (%s) before it ended, last %d lines:\n", pj.Pods[i].Instance, pod.Name, crashLines)
+		for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			fmt.Fprintf(g.streams.Out, "  %s\n", l)
+		}
+	}
+	return nil
 }
 
 func jsonProcesses(procs []kube.Process) []processJSON {
 	out := make([]processJSON, 0, len(procs))
 	for _, p := range procs {
-		pj := processJSON{Type: p.Name, Desired: p.Desired, Ready: p.Ready, Updated: p.Updated, Restarts: p.Restarts, Image: p.Image, Created: p.Created.UTC(), Pods: []podJSON{}}
+		pj := processJSON{Type: p.Name, Desired: p.Desired, Ready: p.Ready, Updated: p.Updated, Restarts: p.Restarts, Image: p.Image, Created: p.Created.UTC(), Status: p.Status, Pods: []podJSON{}}
 		if a := p.Autoscale; a != nil {
 			pj.Autoscale = &struct {
 				Min int `json:"min"`
@@ -119,8 +191,14 @@ func jsonProcesses(procs []kube.Process) []processJSON {
 				CPU int `json:"cpu"`
 			}{a.Min, a.Max, a.CPU}
 		}
+		// Instances by age, as slipway logs names them: web.1 is the oldest pod.
+		pods := slices.SortedStableFunc(slices.Values(p.Pods), func(a, b kube.Pod) int { return a.Created.Compare(b.Created) })
+		instance := map[string]string{}
+		for i, pod := range pods {
+			instance[pod.Name] = fmt.Sprintf("%s.%d", p.Name, i+1)
+		}
 		for _, pod := range p.Pods {
-			pj.Pods = append(pj.Pods, podJSON{Name: pod.Name, Phase: pod.Phase, Ready: pod.Ready, Restarts: pod.Restarts, Reason: pod.Reason})
+			pj.Pods = append(pj.Pods, podJSON{Name: pod.Name, Instance: instance[pod.Name], Phase: pod.Phase, Ready: pod.Ready, Restarts: pod.Restarts, Reason: pod.Reason, Node: pod.Node})
 		}
 		out = append(out, pj)
 	}

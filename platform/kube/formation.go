@@ -43,6 +43,10 @@ type Process struct {
 	Autoscale *Autoscale
 	// Pods are the type's pods, by name.
 	Pods []Pod
+	// Status says how the type is, in words: up, stopped, rolling out, starting, or what
+	// keeps its pods from running (crash loop, OOM-killed, image cannot be pulled, cannot
+	// be scheduled, pods cannot be created), with the cluster's reason.
+	Status string
 }
 
 // Pod is one pod of a process type.
@@ -55,6 +59,11 @@ type Pod struct {
 	// Reason says why a pod is not running or not ready: the scheduler's message, a
 	// container's waiting reason (ImagePullBackOff, CrashLoopBackOff) or its last exit.
 	Reason string
+	// Node is the node it runs on ("" before it is scheduled).
+	Node string
+	// Crashed says its container has ended at least once (restarts, or a last exit), so
+	// the previous instance's log tells why.
+	Crashed bool
 }
 
 // Autoscale is a live HorizontalPodAutoscaler's bounds and state.
@@ -86,6 +95,21 @@ func (c *Client) Processes(ctx context.Context, app string) ([]Process, error) {
 		out = append(out, process(&deps.Items[i], pods.Items, hpas.Items))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	// Pods the cluster refuses to create (admission, quota) exist nowhere: their
+	// controller says so.
+	if len(out) > 0 {
+		refused, err := c.Refusals(ctx, app)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range refused {
+			for i := range out {
+				if out[i].Type == r.Process {
+					out[i].Status = "pods cannot be created: " + r.Reason
+				}
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -105,14 +129,18 @@ func process(d *appsv1.Deployment, pods []corev1.Pod, hpas []autoscalingv2.Horiz
 	if cs := d.Spec.Template.Spec.Containers; len(cs) > 0 {
 		p.Image = cs[0].Image
 	}
-	for _, pod := range pods {
+	var own []*corev1.Pod
+	for i := range pods {
+		pod := &pods[i]
 		if pod.Labels[LabelComponent] != typ {
 			continue
 		}
-		pp := podStatus(&pod)
+		pp := podStatus(pod)
 		p.Restarts += pp.Restarts
 		p.Pods = append(p.Pods, pp)
+		own = append(own, pod)
 	}
+	p.Status = status(&p, own)
 	sort.Slice(p.Pods, func(i, j int) bool { return p.Pods[i].Name < p.Pods[j].Name })
 	for _, h := range hpas {
 		if h.Spec.ScaleTargetRef.Kind != "Deployment" || h.Spec.ScaleTargetRef.Name != d.Name {
@@ -134,7 +162,7 @@ func process(d *appsv1.Deployment, pods []corev1.Pod, hpas []autoscalingv2.Horiz
 
 // podStatus summarises a pod: phase, readiness, restarts and why it is not running.
 func podStatus(pod *corev1.Pod) Pod {
-	pp := Pod{Name: pod.Name, Phase: string(pod.Status.Phase), Created: pod.CreationTimestamp.Time}
+	pp := Pod{Name: pod.Name, Phase: string(pod.Status.Phase), Created: pod.CreationTimestamp.Time, Node: pod.Spec.NodeName}
 	for _, cs := range pod.Status.ContainerStatuses {
 		pp.Restarts += int(cs.RestartCount)
 	}
@@ -153,6 +181,9 @@ func podStatus(pod *corev1.Pod) Pod {
 		case cs.LastTerminationState.Terminated != nil:
 			t := cs.LastTerminationState.Terminated
 			pp.Reason = fmt.Sprintf("last exit code %d (%s)", t.ExitCode, t.Reason)
+		}
+		if cs.LastTerminationState.Terminated != nil {
+			pp.Crashed = true
 		}
 	}
 	if pod.DeletionTimestamp != nil {

@@ -40,14 +40,14 @@ func TestPodStatus(t *testing.T) {
 				State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
 				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}},
 			}},
-		}, false, Pod{Phase: "Running", Restarts: 5, Reason: "CrashLoopBackOff"}},
+		}, false, Pod{Phase: "Running", Restarts: 5, Reason: "CrashLoopBackOff", Crashed: true}},
 		{"restarted, running again", corev1.PodStatus{Phase: corev1.PodRunning,
 			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}},
 			ContainerStatuses: []corev1.ContainerStatus{{RestartCount: 1,
 				State:                corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
 				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled"}},
 			}},
-		}, false, Pod{Phase: "Running", Restarts: 1, Reason: "last exit code 137 (OOMKilled)"}},
+		}, false, Pod{Phase: "Running", Restarts: 1, Reason: "last exit code 137 (OOMKilled)", Crashed: true}},
 		{"terminating", corev1.PodStatus{Phase: corev1.PodRunning}, true, Pod{Phase: "Terminating"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
