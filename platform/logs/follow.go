@@ -33,13 +33,7 @@ func (r *Reader) follow(ctx context.Context, o Options) error {
 		lo.LabelSelector = sel
 		return pods.Watch(ctx, lo)
 	}
-	lw := &cache.ListWatch{
-		ListWithContextFunc:  list,
-		WatchFuncWithContext: watchPods,
-		// Informers still call the functions without a context in places.
-		ListFunc:  func(lo metav1.ListOptions) (runtime.Object, error) { return list(ctx, lo) },
-		WatchFunc: func(lo metav1.ListOptions) (watch.Interface, error) { return watchPods(ctx, lo) },
-	}
+	lw := &cache.ListWatch{ListWithContextFunc: list, WatchFuncWithContext: watchPods}
 	// The first list tells whether the app's pods can be read at all.
 	if _, err := pods.List(ctx, metav1.ListOptions{LabelSelector: sel, Limit: 1}); err != nil {
 		return r.Kube.Explain(fmt.Errorf("list the pods of %s: %w", o.App, err))

@@ -76,8 +76,6 @@ type Reader struct {
 	Line func(Line)
 	// Notice receives what the reader has to say about the stream (nil: dropped).
 	Notice func(Notice)
-	// Now is the clock (default time.Now).
-	Now func() time.Time
 
 	mu        sync.Mutex
 	instances *instances
@@ -89,13 +87,6 @@ func (r *Reader) notice(n Notice) {
 		defer r.mu.Unlock()
 		r.Notice(n)
 	}
-}
-
-func (r *Reader) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
 }
 
 // selector is the label selector of o's pods.
