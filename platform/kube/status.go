@@ -53,20 +53,26 @@ func status(p *Process, pods []*corev1.Pod) string {
 func podTrouble(pod *corev1.Pod) *trouble {
 	for _, cs := range pod.Status.ContainerStatuses {
 		last := cs.LastTerminationState.Terminated
+		if t := cs.State.Terminated; t != nil {
+			last = t // it has just ended
+		}
 		if w := cs.State.Waiting; w != nil {
 			switch w.Reason {
 			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName":
 				return &trouble{2, "image cannot be pulled: " + oneLine(w.Message, w.Reason)}
 			case "CreateContainerConfigError", "CreateContainerError", "RunContainerError":
 				return &trouble{3, "container cannot be created: " + oneLine(w.Message, w.Reason)}
-			case "CrashLoopBackOff":
-				if last != nil && last.Reason == "OOMKilled" {
-					return &trouble{1, fmt.Sprintf("OOM-killed: out of memory, restarted %d times", cs.RestartCount)}
-				}
-				return &trouble{1, fmt.Sprintf("crash loop: %d restarts%s", cs.RestartCount, exitWords(last))}
 			}
 		}
-		if last != nil && last.Reason == "OOMKilled" && cs.RestartCount > 0 {
+		// Restarted and not ready: between its crashes the container is waiting out its
+		// back-off, has just ended or has just started again; all three are a crash loop.
+		crashing := cs.RestartCount > 0 && !cs.Ready && (last != nil || cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff")
+		switch {
+		case crashing && last != nil && last.Reason == "OOMKilled":
+			return &trouble{1, fmt.Sprintf("OOM-killed: out of memory, restarted %d times", cs.RestartCount)}
+		case crashing:
+			return &trouble{1, fmt.Sprintf("crash loop: %d restarts%s", cs.RestartCount, exitWords(last))}
+		case last != nil && last.Reason == "OOMKilled" && cs.RestartCount > 0:
 			return &trouble{5, fmt.Sprintf("OOM-killed %d times (running again)", cs.RestartCount)}
 		}
 	}

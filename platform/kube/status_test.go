@@ -45,6 +45,14 @@ func TestStatus(t *testing.T) {
 			`container cannot be created: secret "shop-config" not found`},
 		{"unschedulable", Process{Desired: 1, Updated: 1}, []*corev1.Pod{unschedulable}, "cannot be scheduled: 0/2 nodes are available: 2 Insufficient memory."},
 		{"the worst wins", Process{Desired: 2, Updated: 2}, []*corev1.Pod{unschedulable, withStatus(waiting("CrashLoopBackOff", "", 1, nil))}, "crash loop: 1 restarts"},
+		{"between crashes, just ended", Process{Desired: 1, Updated: 1}, []*corev1.Pod{withStatus(corev1.ContainerStatus{RestartCount: 4,
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 3, Reason: "Error"}}})}, "crash loop: 4 restarts, last exit code 3 (Error)"},
+		{"between crashes, started again", Process{Desired: 1, Updated: 1}, []*corev1.Pod{withStatus(corev1.ContainerStatus{RestartCount: 4,
+			State:                corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
+			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 3, Reason: "Error"}}})}, "crash loop: 4 restarts, last exit code 3 (Error)"},
+		{"restarted once, ready again", Process{Desired: 1, Ready: 1, Updated: 1}, []*corev1.Pod{withStatus(corev1.ContainerStatus{RestartCount: 1, Ready: true,
+			State:                corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
+			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 2, Reason: "Error"}}})}, "up"},
 		{"a terminating pod does not count", Process{Desired: 1, Ready: 1, Updated: 1}, []*corev1.Pod{{}, gone}, "up"},
 	} {
 		if got := status(&c.p, c.pods); got != c.want {
