@@ -167,7 +167,7 @@ func psType(ctx context.Context, g *globals, out *output, t *target, procs []kub
 		if !pod.Crashed {
 			continue
 		}
-		text, err := t.Kube.PreviousLog(ctx, pod.Name, crashLines)
+		text, err := t.Kube.CrashLog(ctx, pod, crashLines)
 		if err != nil {
 			fmt.Fprintf(g.streams.Err, "%s (%s): %v\n", pj.Pods[i].Instance, pod.Name, err)
 			continue

@@ -62,8 +62,8 @@ type Pod struct {
 	// Node is the node it runs on ("" before it is scheduled).
 	Node string
 	// Crashed says its container has ended at least once (restarts, or a last exit), so
-	// the previous instance's log tells why.
-	Crashed bool
+	// its log tells why (see CrashLog); Ended says it has just ended and not started again.
+	Crashed, Ended bool
 }
 
 // Autoscale is a live HorizontalPodAutoscaler's bounds and state.
@@ -184,6 +184,9 @@ func podStatus(pod *corev1.Pod) Pod {
 		}
 		if cs.LastTerminationState.Terminated != nil {
 			pp.Crashed = true
+		}
+		if cs.State.Terminated != nil {
+			pp.Crashed, pp.Ended = true, true
 		}
 	}
 	if pod.DeletionTimestamp != nil {

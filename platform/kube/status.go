@@ -103,12 +103,12 @@ func oneLine(msg, fallback string) string {
 	return msg
 }
 
-// PreviousLog returns the last n lines the pod's container wrote before it last ended
-// (its previous instance): why it crashed.
-func (c *Client) PreviousLog(ctx context.Context, pod string, n int64) (string, error) {
-	b, err := c.Clientset.CoreV1().Pods(c.Namespace).GetLogs(pod, &corev1.PodLogOptions{Previous: true, TailLines: &n}).DoRaw(ctx)
+// CrashLog returns the last n lines pod's container wrote before it last ended: the
+// current instance's when it has just ended, else the previous one's.
+func (c *Client) CrashLog(ctx context.Context, pod Pod, n int64) (string, error) {
+	b, err := c.Clientset.CoreV1().Pods(c.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Previous: !pod.Ended, TailLines: &n}).DoRaw(ctx)
 	if err != nil {
-		return "", c.Explain(fmt.Errorf("the previous log of %s: %w", pod, err))
+		return "", c.Explain(fmt.Errorf("the log of %s before it ended: %w", pod.Name, err))
 	}
 	return string(b), nil
 }
