@@ -2,10 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,6 +18,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/slipwayhq/slipway/internal/e2e"
 )
 
 // checkLogs reads the real node's logs of the app deployed in dir (namespace ns) through
@@ -166,6 +172,71 @@ func checkRunExec(t *testing.T, c *cluster, dir, ns string) {
 		time.Sleep(500 * time.Millisecond)
 	}
 
+	// On a real terminal (script(1) gives it one): input echoed, the remote exit code.
+	if script, err := exec.LookPath("script"); err == nil {
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+		defer cancel()
+		line := e2e.Slipway(t) + ` run -- sh -c 'read x; echo "got:$x"; exit 4'`
+		cmd := exec.CommandContext(ctx, script, "-qec", line, "/dev/null")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "NO_COLOR=1", "KUBECONFIG="+c.kubeconfig, "TERM=xterm")
+		pr, pw := io.Pipe()
+		cmd.Stdin = pr
+		out := &syncBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Type once the remote shell waits (the attach is up when the pod runs).
+		go func() {
+			for i := 0; i < 40 && !strings.Contains(out.String(), "got:"); i++ {
+				time.Sleep(time.Second)
+				fmt.Fprint(pw, "hello\r")
+			}
+		}()
+		err := cmd.Wait()
+		pw.Close()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 4 || !strings.Contains(out.String(), "got:hello") {
+			t.Errorf("run on a terminal: %v, want exit 4 and got:hello in:\n%s", err, out.String())
+		}
+	}
+
+	// Slipway killed while its command runs: the Job finishes and the cluster removes it
+	// by itself after its TTL.
+	kctx, kcancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer kcancel()
+	kcmd, kout, kerr := c.command(kctx, dir, "run", "--", "sh", "-c", "echo started; sleep 5; echo finished")
+	if err := kcmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 120 && !strings.Contains(kout.String(), "started"); i++ {
+		time.Sleep(500 * time.Millisecond)
+	}
+	_ = kcmd.Process.Kill()
+	_ = kcmd.Wait()
+	jobs, err := c.kc.BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=run"})
+	if err != nil || len(jobs.Items) != 1 {
+		t.Fatalf("after killing slipway run: %v, %d jobs (stdout %q, stderr %q)", err, len(jobs.Items), kout, kerr)
+	}
+	j := jobs.Items[0]
+	if j.Spec.TTLSecondsAfterFinished == nil || *j.Spec.TTLSecondsAfterFinished <= 0 {
+		t.Errorf("the one-off Job has no TTL: %+v", j.Spec.TTLSecondsAfterFinished)
+	}
+	for deadline := time.Now().Add(time.Minute); ; {
+		got, err := c.kc.BatchV1().Jobs(ns).Get(t.Context(), j.Name, metav1.GetOptions{})
+		if err == nil && jobSucceeded(got) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the killed run's Job did not finish: %v", err)
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	bg := metav1.DeletePropagationBackground
+	_ = c.kc.BatchV1().Jobs(ns).Delete(t.Context(), j.Name, metav1.DeleteOptions{PropagationPolicy: &bg})
+
 	if r := c.run(dir, "exec", "-p", "worker", "--", "sh", "-c", "echo in the worker; exit 3"); r.code != 3 || !strings.Contains(r.stdout, "in the worker") {
 		t.Errorf("exec in a worker: want exit 3 with its output: %s", r)
 	}
@@ -212,4 +283,22 @@ func checkPs(t *testing.T, c *cluster, dir, ns string) {
 		time.Sleep(2 * time.Second)
 	}
 	c.exits(2, dir, []string{`no process type "nope"`}, "ps", "-p", "nope")
+}
+
+// syncBuffer is a bytes.Buffer that a process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -30,8 +30,10 @@ there is one): the release's image, the environment's config vars, its service a
 security settings, DYNO=run.1 — as heroku run does. One argument is a shell command line
 (/bin/sh -c); several are a program and its arguments. Its output is shown from the first
 line, standard input is passed on, its exit code is Slipway's, and the pod is removed when
-it ends (or on Ctrl-C). On a terminal it gets a terminal (--no-tty: not). --detach starts it
-and returns; read its output with 'slipway logs -p run'.`,
+it ends (or on Ctrl-C). On a terminal it gets a terminal (--no-tty: not). --detach starts it,
+prints its pod's name and returns; read its output with 'slipway logs -p run'. The pod runs
+in a Job the cluster removes by itself 10 minutes after the command ends, should Slipway be
+killed before it can.`,
 		Example: "  slipway run -- ./bin/sample migrate\n  slipway run 'echo $DATABASE_URL | wc -c'\n  slipway run --detach -- ./bin/sample report",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -58,6 +60,7 @@ and returns; read its output with 'slipway logs -p run'.`,
 			res, err := oneoff.Run(c.Context(), t.Kube, oneoff.RunOptions{App: t.Name, Command: args, Env: env, Detach: o.detach, Streams: s})
 			if o.detach && res != nil {
 				fmt.Fprintf(g.streams.Out, "%s\n", res.Pod)
+				fmt.Fprintf(g.streams.Err, "%s runs detached; follow its output with: slipway logs -p run -f\n", res.Pod)
 			}
 			return remoteExit(err)
 		},

@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/slipwayhq/slipway/platform/kube"
+	"github.com/slipwayhq/slipway/platform/oneoff"
 )
 
 // Kinds of pods beside the process types.
@@ -105,7 +106,8 @@ func wanted(p *corev1.Pod, o Options) bool {
 	if o.Process != Cron {
 		return true
 	}
-	return jobName(p) != "" && p.Labels[kube.LabelComponent] != Release
+	c := p.Labels[kube.LabelComponent]
+	return jobName(p) != "" && c != Release && c != oneoff.RunType
 }
 
 func jobName(p *corev1.Pod) string {

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/remotecommand"
@@ -41,10 +41,14 @@ type RunOptions struct {
 	Streams
 }
 
+// RunTTL is how long the cluster keeps a finished one-off Job that Slipway did not remove
+// (Slipway was killed, or --detach).
+const RunTTL = 10 * time.Minute
+
 // RunResult says what ran.
 type RunResult struct {
-	// Pod is the one-off pod's name.
-	Pod string
+	// Job and Pod name the one-off Job and its pod.
+	Job, Pod string
 }
 
 // StartError says the one-off pod could not start, with the cluster's reason.
@@ -67,35 +71,46 @@ func Run(ctx context.Context, k *kube.Client, o RunOptions) (*RunResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	pods := k.Clientset.CoreV1().Pods(k.Namespace)
-	created, err := pods.Create(ctx, pod, metav1.CreateOptions{})
+	// A Job, not a bare pod: if Slipway is killed, the cluster removes it by itself once
+	// the command has ended (stdin closes with the connection).
+	ttl, none := int32(RunTTL/time.Second), int32(0)
+	job := &batchv1.Job{
+		ObjectMeta: pod.ObjectMeta,
+		Spec: batchv1.JobSpec{BackoffLimit: &none, TTLSecondsAfterFinished: &ttl,
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: pod.Labels, Annotations: pod.Annotations}, Spec: pod.Spec}},
+	}
+	jobs := k.Clientset.BatchV1().Jobs(k.Namespace)
+	created, err := jobs.Create(ctx, job, metav1.CreateOptions{})
 	if err != nil {
-		return nil, k.Explain(fmt.Errorf("create the one-off pod: %w", err))
+		return nil, k.Explain(fmt.Errorf("create the one-off job: %w", err))
 	}
-	res := &RunResult{Pod: created.Name}
-	if o.Detach {
-		return res, nil
-	}
+	res := &RunResult{Job: created.Name}
 	defer func() {
+		if o.Detach {
+			return
+		}
 		// Removed whatever happened, also when ctx was cancelled (Ctrl-C).
 		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		grace := int64(0)
-		_ = pods.Delete(dctx, created.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace})
+		grace, bg := int64(0), metav1.DeletePropagationBackground
+		_ = jobs.Delete(dctx, created.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace, PropagationPolicy: &bg})
 	}()
-	if err := waitStarted(ctx, k, created.Name, cmp.Or(o.StartTimeout, 5*time.Minute)); err != nil {
+	name, err := waitStarted(ctx, k, created.Name, cmp.Or(o.StartTimeout, 5*time.Minute))
+	res.Pod = name
+	if err != nil || o.Detach {
 		return res, err
 	}
+	pods := k.Clientset.CoreV1().Pods(k.Namespace)
 	done := make(chan error, 1)
 	if o.In != nil || o.TTY {
-		go func() { done <- attach(ctx, k, created.Name, o.Streams) }()
+		go func() { done <- attach(ctx, k, name, o.Streams) }()
 	}
 	if !o.TTY {
 		// Output from the pod's log, from its first line: nothing written before an
 		// attach would have connected is lost. Standard error comes merged into it.
-		rc, err := pods.GetLogs(created.Name, &corev1.PodLogOptions{Follow: true}).Stream(ctx)
+		rc, err := pods.GetLogs(name, &corev1.PodLogOptions{Follow: true}).Stream(ctx)
 		if err != nil {
-			return res, k.Explain(fmt.Errorf("read the output of %s: %w", created.Name, err))
+			return res, k.Explain(fmt.Errorf("read the output of %s: %w", name, err))
 		}
 		_, _ = io.Copy(o.Out, rc)
 		rc.Close()
@@ -104,7 +119,7 @@ func Run(ctx context.Context, k *kube.Client, o RunOptions) (*RunResult, error) 
 			return res, err
 		}
 	}
-	code, err := exitCode(ctx, k, created.Name)
+	code, err := exitCode(ctx, k, name)
 	if err != nil {
 		return res, err
 	}
@@ -187,47 +202,75 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// waitStarted waits until the pod's container runs or has ended; a pod that cannot start
-// (unschedulable, image pull, container creation) is a *StartError with the reason.
-func waitStarted(ctx context.Context, k *kube.Client, name string, timeout time.Duration) error {
+// waitStarted waits until the job's pod has a container that runs or has ended, and
+// returns the pod's name; a pod that cannot start (unschedulable, image pull, container
+// creation) is a *StartError with the reason.
+func waitStarted(ctx context.Context, k *kube.Client, job string, timeout time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	w, err := k.Clientset.CoreV1().Pods(k.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
-	if err != nil {
-		return k.Explain(err)
-	}
-	defer w.Stop()
-	var last string
-	for {
-		select {
-		case <-ctx.Done():
-			if last == "" {
-				last = "still pending"
+	var last, name string
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for ctx.Err() == nil {
+		w, err := k.Clientset.CoreV1().Pods(k.Namespace).Watch(ctx, metav1.ListOptions{LabelSelector: "batch.kubernetes.io/job-name=" + job})
+		if err != nil {
+			if ctx.Err() != nil {
+				break
 			}
-			return &StartError{Pod: name, Reason: fmt.Sprintf("%s after %s", last, timeout)}
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return waitStarted(ctx, k, name, timeout)
-			}
-			if ev.Type == watch.Deleted {
-				return &StartError{Pod: name, Reason: "it was deleted"}
-			}
-			p, ok := ev.Object.(*corev1.Pod)
-			if !ok {
-				continue
-			}
-			started, reason, fatal := podStart(p)
-			if started {
-				return nil
-			}
-			if fatal {
-				return &StartError{Pod: name, Reason: reason}
-			}
-			if reason != "" {
-				last = reason
+			return "", k.Explain(err)
+		}
+	events:
+		for {
+			select {
+			case ev, ok := <-w.ResultChan():
+				if !ok {
+					break events // the watch ended: watch again
+				}
+				p, ok := ev.Object.(*corev1.Pod)
+				if !ok || ev.Type == watch.Deleted {
+					continue
+				}
+				name = p.Name
+				started, reason, fatal := podStart(p)
+				switch {
+				case started:
+					w.Stop()
+					return name, nil
+				case fatal:
+					w.Stop()
+					return name, &StartError{Pod: name, Reason: reason}
+				case reason != "":
+					last = reason
+				}
+			case <-tick.C:
+				// No pod at all: admission or a quota may refuse to create it.
+				if name == "" {
+					if r := refusal(k, job); r != "" {
+						w.Stop()
+						return "", &StartError{Pod: job, Reason: "the cluster refuses to create it: " + r}
+					}
+				}
+			case <-ctx.Done():
+				break events
 			}
 		}
+		w.Stop()
 	}
+	if last == "" {
+		last = "still pending"
+	}
+	return name, &StartError{Pod: cmp.Or(name, job), Reason: fmt.Sprintf("%s after %s", last, timeout)}
+}
+
+// refusal is why the cluster refuses to create the job's pod, if it says so.
+func refusal(k *kube.Client, job string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs, err := k.Clientset.CoreV1().Events(k.Namespace).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.kind=Job,involvedObject.name=" + job + ",reason=FailedCreate"})
+	if err != nil || len(evs.Items) == 0 {
+		return ""
+	}
+	return evs.Items[len(evs.Items)-1].Message
 }
 
 // podStart says whether p's container started, and if not why; fatal when it never will.
