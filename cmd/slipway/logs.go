@@ -16,6 +16,7 @@ type logsOptions struct {
 	since      time.Duration
 	follow     bool
 	timestamps bool
+	events     bool
 	format     string
 }
 
@@ -28,7 +29,8 @@ func newLogsCmd(g *globals) *cobra.Command {
 prefixed with its process instance (web.1, web.2: a number kept while the pod lives), the
 last --tail lines of each container merged in time order. -p TYPE shows one process type;
 -p release the release command's Job (a migration that ran during a deploy), -p cron the
-cron jobs' runs.
+cron jobs' runs. --events interleaves Kubernetes' warnings about the app's objects, in
+words: failed probes, crash loop back-off, image pulls, scheduling, refused pods, failed Jobs.
 
 With -f it follows until Ctrl-C: across deploys, restarts and scaling, new pods join as
 soon as their container starts and gone pods leave; a stream the cluster ends while the
@@ -49,7 +51,7 @@ per line, with the pod and container.`,
 			}
 			p := &logPrinter{g: g, o: o, colours: map[string]int{}}
 			r := &logs.Reader{Kube: t.Kube, Line: p.line, Notice: p.notice}
-			return r.Read(c.Context(), logs.Options{App: t.Name, Process: o.process, Tail: o.tail, Since: o.since, Follow: o.follow})
+			return r.Read(c.Context(), logs.Options{App: t.Name, Process: o.process, Tail: o.tail, Since: o.since, Follow: o.follow, Events: o.events})
 		},
 	}
 	f := c.Flags()
@@ -58,6 +60,7 @@ per line, with the pod and container.`,
 	f.DurationVar(&o.since, "since", 0, "only lines newer than this (10m, 2h)")
 	f.BoolVarP(&o.follow, "follow", "f", false, "keep following: new lines, new pods, restarts")
 	f.BoolVar(&o.timestamps, "timestamps", false, "prefix each line with its time (RFC 3339)")
+	f.BoolVar(&o.events, "events", false, "interleave Kubernetes' warnings about the app in words (failed probes, crash loops, image pulls, scheduling, refused pods)")
 	f.StringVarP(&o.format, "output", "o", "text", "output format: text or json")
 	return c
 }
@@ -78,12 +81,13 @@ type logLineJSON struct {
 	Pod       string    `json:"pod"`
 	Container string    `json:"container"`
 	Text      string    `json:"text"`
+	Event     bool      `json:"event,omitempty"`
 }
 
 func (p *logPrinter) line(l logs.Line) {
 	w := p.g.streams.Out
 	if p.o.format == "json" {
-		b, _ := json.Marshal(logLineJSON{Time: l.Time.UTC(), Instance: l.Instance, Process: l.Process, Pod: l.Pod, Container: l.Container, Text: l.Text})
+		b, _ := json.Marshal(logLineJSON{Time: l.Time.UTC(), Instance: l.Instance, Process: l.Process, Pod: l.Pod, Container: l.Container, Text: l.Text, Event: l.Event})
 		fmt.Fprintf(w, "%s\n", b)
 		return
 	}
@@ -91,12 +95,16 @@ func (p *logPrinter) line(l logs.Line) {
 	b := make([]byte, 0, 64+len(l.Text))
 	colour := p.g.streams.OutTTY && !p.g.noColor && p.g.streams.Getenv("NO_COLOR") == ""
 	if colour {
-		i, ok := p.colours[l.Process]
-		if !ok {
-			i = len(p.colours)
-			p.colours[l.Process] = i
+		if l.Event {
+			b = append(b, "\x1b[1;31m"...) // events in bold red, as warnings
+		} else {
+			i, ok := p.colours[l.Process]
+			if !ok {
+				i = len(p.colours)
+				p.colours[l.Process] = i
+			}
+			b = fmt.Appendf(b, "\x1b[%sm", colours[i%len(colours)])
 		}
-		b = fmt.Appendf(b, "\x1b[%sm", colours[i%len(colours)])
 	}
 	if p.o.timestamps {
 		b = l.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00 ")

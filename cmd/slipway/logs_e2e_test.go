@@ -283,6 +283,23 @@ func checkPs(t *testing.T, c *cluster, dir, ns string) {
 		time.Sleep(2 * time.Second)
 	}
 	c.exits(2, dir, []string{`no process type "nope"`}, "ps", "-p", "nope")
+
+	// --events tells the crash loop's back-off in words, beside the clock's own lines.
+	for i := 0; ; i++ {
+		r = c.ok(dir, "logs", "--events", "-p", "clock", "--tail", "5")
+		if regexp.MustCompile(`(?m)^event +\| clock\.1 \(real-clock-[^)]+\): crash loop back-off: `).MatchString(r.stdout) && strings.Contains(r.stdout, "boom before the crash") {
+			t.Logf("logs --events -p clock:\n%s", r.stdout)
+			break
+		}
+		if i == 30 {
+			t.Errorf("logs --events -p clock shows no crash loop back-off:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
+	if strings.Contains(r.stdout, "worker") {
+		t.Errorf("logs --events -p clock shows the worker's lines or events:\n%s", r.stdout)
+	}
 }
 
 // syncBuffer is a bytes.Buffer that a process writes while the test reads it.

@@ -116,6 +116,9 @@ func finished(j batchv1.Job) bool {
 	return false
 }
 
+// EventTime is when an event last happened.
+func EventTime(e corev1.Event) time.Time { return eventTime(e) }
+
 func eventTime(e corev1.Event) time.Time {
 	switch {
 	case e.Series != nil && !e.Series.LastObservedTime.IsZero():

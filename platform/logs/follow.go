@@ -63,6 +63,13 @@ func (r *Reader) follow(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if o.Events {
+		f.wg.Add(1)
+		go func() {
+			defer f.wg.Done()
+			r.followEvents(ctx, o, time.Now().Add(-time.Minute))
+		}()
+	}
 	inf.RunWithContext(ctx)
 	f.wg.Wait()
 	return nil

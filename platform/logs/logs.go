@@ -47,6 +47,10 @@ type Options struct {
 	Since time.Duration
 	// Follow keeps reading: new lines, new pods, restarted containers, until ctx ends.
 	Follow bool
+	// Events interleaves the warning events about the app's objects (failed probes, crash
+	// loop back-off, image pulls, scheduling, refused pods, failed Jobs) as Lines whose
+	// Event is true.
+	Events bool
 }
 
 // Line is one log line of one container.
@@ -61,6 +65,8 @@ type Line struct {
 	Instance string
 	// Text is the line without its newline.
 	Text string
+	// Event says the line is a Kubernetes event about the app (Options.Events), in words.
+	Event bool
 }
 
 // Notice is something the reader tells about the stream: a pod joined or left, a stream
@@ -148,6 +154,21 @@ func (r *Reader) Read(ctx context.Context, o Options) error {
 			}
 			all = append(all, lines...)
 		}
+	}
+	if o.Events {
+		// The events of the time the lines cover.
+		since := time.Time{}
+		if len(all) > 0 {
+			since = slices.MinFunc(all, func(a, b Line) int { return a.Time.Compare(b.Time) }).Time
+		}
+		if o.Since > 0 {
+			since = time.Now().Add(-o.Since)
+		}
+		evs, err := r.warningEvents(ctx, o, since)
+		if err != nil {
+			return err
+		}
+		all = append(all, evs...)
 	}
 	slices.SortStableFunc(all, func(a, b Line) int { return a.Time.Compare(b.Time) })
 	for _, l := range all {
