@@ -12,12 +12,14 @@ import (
 	"golang.org/x/term"
 	"k8s.io/client-go/tools/remotecommand"
 
+	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/platform/oneoff"
 )
 
 type runOptions struct {
 	detach, noTTY bool
 	env           []string
+	size          string
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -43,12 +45,24 @@ killed before it can.`,
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			env := map[string]string{}
-			for _, kv := range o.env {
+			for i, kv := range o.env {
 				k, v, ok := strings.Cut(kv, "=")
 				if !ok || k == "" {
-					return usageError{fmt.Errorf("--env %s: expected NAME=VALUE", k)}
+					// Not quoted: it may be a value given without its name.
+					return usageError{fmt.Errorf("--env (number %d): expected NAME=VALUE", i+1)}
+				}
+				if err := app.CheckVarName(k); err != nil {
+					return usageError{fmt.Errorf("--env: %w", err)}
 				}
 				env[k] = v
+			}
+			var size *app.Resources
+			if o.size != "" {
+				r, err := app.SizeResources(o.size)
+				if err != nil {
+					return usageError{fmt.Errorf("--size: %w", err)}
+				}
+				size = &r
 			}
 			t, err := g.target(g.env, false)
 			if err != nil {
@@ -57,7 +71,7 @@ killed before it can.`,
 			s, restore := g.remoteStreams(!o.noTTY && !o.detach)
 			defer restore()
 			g.cleansUp() // the first Ctrl-C stops the command and removes its pod
-			res, err := oneoff.Run(c.Context(), t.Kube, oneoff.RunOptions{App: t.Name, Command: args, Env: env, Detach: o.detach, Streams: s})
+			res, err := oneoff.Run(c.Context(), t.Kube, oneoff.RunOptions{App: t.Name, Command: args, Env: env, Detach: o.detach, Size: size, Streams: s})
 			if o.detach && res != nil {
 				fmt.Fprintf(g.streams.Out, "%s\n", res.Pod)
 				fmt.Fprintf(g.streams.Err, "%s runs detached; follow its output with: slipway logs -p run -f\n", res.Pod)
@@ -68,6 +82,7 @@ killed before it can.`,
 	c.Flags().BoolVar(&o.detach, "detach", false, "start it and return; its output goes to its log")
 	c.Flags().BoolVar(&o.noTTY, "no-tty", false, "no terminal, even when run from one")
 	c.Flags().StringArrayVar(&o.env, "env", nil, "NAME=VALUE for this run (repeatable)")
+	c.Flags().StringVar(&o.size, "size", "", "the dyno size of this run (standard-2x, performance-m …; default: the template's)")
 	return c
 }
 

@@ -15,11 +15,13 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/remotecommand"
 
+	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/platform/kube"
 )
 
@@ -36,6 +38,9 @@ type RunOptions struct {
 	Env map[string]string
 	// Detach starts the pod and returns; its output goes to its log.
 	Detach bool
+	// Size, when set, replaces the template's resources (a dyno size's, see
+	// app.SizeResources).
+	Size *app.Resources
 	// StartTimeout bounds how long the pod may take to start (default 5 minutes).
 	StartTimeout time.Duration
 	Streams
@@ -165,6 +170,13 @@ func runPod(ctx context.Context, k *kube.Client, o RunOptions) (*corev1.Pod, err
 		c.Command = append([]string{"/bin/sh", "-c", `exec "$@"`, "sh"}, o.Command...)
 	}
 	c.Args = nil
+	if o.Size != nil {
+		rr, err := requirements(*o.Size)
+		if err != nil {
+			return nil, err
+		}
+		c.Resources = rr
+	}
 	c.Stdin, c.StdinOnce, c.TTY = o.In != nil || o.TTY, true, o.TTY
 	env := map[string]string{"DYNO": "run.1", "PS": "run.1"}
 	for k, v := range o.Env {
@@ -341,4 +353,30 @@ func exitCode(ctx context.Context, k *kube.Client, name string) (int, error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// requirements turns an app's resources into a container's.
+func requirements(r app.Resources) (corev1.ResourceRequirements, error) {
+	var rr corev1.ResourceRequirements
+	for _, q := range []struct {
+		value string
+		list  *corev1.ResourceList
+		name  corev1.ResourceName
+	}{
+		{r.CPURequest, &rr.Requests, corev1.ResourceCPU}, {r.MemoryRequest, &rr.Requests, corev1.ResourceMemory},
+		{r.CPULimit, &rr.Limits, corev1.ResourceCPU}, {r.MemoryLimit, &rr.Limits, corev1.ResourceMemory},
+	} {
+		if q.value == "" {
+			continue
+		}
+		v, err := resource.ParseQuantity(q.value)
+		if err != nil {
+			return rr, fmt.Errorf("%s %q: %w", q.name, q.value, err)
+		}
+		if *q.list == nil {
+			*q.list = corev1.ResourceList{}
+		}
+		(*q.list)[q.name] = v
+	}
+	return rr, nil
 }
