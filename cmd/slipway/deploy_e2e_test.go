@@ -29,7 +29,7 @@ import (
 // binary with KUBECONFIG pointing at it, and client-go for checks that do not trust
 // Slipway's own output.
 type cluster struct {
-	t          *testing.T
+	t          testing.TB
 	kubeconfig string
 	kc         kubernetes.Interface
 }
@@ -39,7 +39,7 @@ func newCluster(t *testing.T) *cluster {
 }
 
 // clusterAt is the cluster of a kubeconfig.
-func clusterAt(t *testing.T, kubeconfig string) *cluster {
+func clusterAt(t testing.TB, kubeconfig string) *cluster {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +184,7 @@ func (c *cluster) namespaceExists(ns string) bool {
 // sampleApp copies the Go sample's app files (no sources: kwok runs no image) under a new
 // name, with its environments in namespaces of their own; edit, when set, changes its
 // slipway.yaml.
-func sampleApp(t *testing.T, name string, edit func(string) string) string {
+func sampleApp(t testing.TB, name string, edit func(string) string) string {
 	t.Helper()
 	src := filepath.Join(e2e.ModuleRoot(t), "samples", "go")
 	dir := t.TempDir()
@@ -587,7 +587,7 @@ func (c *cluster) waitPending(ns, app string) int {
 	return pending
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {

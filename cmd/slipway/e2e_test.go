@@ -28,7 +28,7 @@ func run(t *testing.T, dir string, args ...string) (stdout, stderr string, code 
 	return o.String(), e.String(), code
 }
 
-func noStackTrace(t *testing.T, out string) {
+func noStackTrace(t testing.TB, out string) {
 	t.Helper()
 	for _, s := range []string{"goroutine ", "panic:", ".go:"} {
 		if strings.Contains(out, s) {
