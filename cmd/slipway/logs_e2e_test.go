@@ -184,6 +184,8 @@ func checkRunExec(t *testing.T, c *cluster, dir, ns string) {
 		cmd.Stdin = pr
 		out := &syncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
+		// The typist may stop before the command ends: stdin's copy must not hold Wait.
+		cmd.WaitDelay = 5 * time.Second
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -254,6 +256,16 @@ func checkPs(t *testing.T, c *cluster, dir, ns string) {
 	if !regexp.MustCompile(`(?m)^web\s.*\sup$`).MatchString(r.stdout) {
 		t.Errorf("ps: web is not up:\n%s", r.stdout)
 	}
+	// Follow the clock while it crashes: each short-lived instance's line arrives once.
+	fctx, fcancel := context.WithCancel(t.Context())
+	defer fcancel()
+	follow, _, followErr := c.command(fctx, dir, "logs", "-f", "-p", "clock", "--tail", "0", "-o", "json")
+	followOut := &syncBuffer{}
+	follow.Stdout = followOut
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
 	patch := `{"spec":{"template":{"spec":{"containers":[{"name":"clock","command":["/bin/sh","-c","echo boom before the crash; exit 3"]}]}}}}`
 	if _, err := c.kc.AppsV1().Deployments(ns).Patch(t.Context(), "real-clock", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatalf("make the clock crash: %v", err)
@@ -269,6 +281,29 @@ func checkPs(t *testing.T, c *cluster, dir, ns string) {
 		}
 		time.Sleep(2 * time.Second)
 	}
+	// Two crashes at least, then: every instance's line arrived once.
+	for deadline := time.Now().Add(90 * time.Second); strings.Count(followOut.String(), "boom before the crash") < 3 && time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+	}
+	fcancel()
+	_ = follow.Wait()
+	// Each instance wrote one line: its time tells them apart.
+	stamps := map[time.Time]int{}
+	for _, l := range strings.Split(strings.TrimSpace(followOut.String()), "\n") {
+		var j logLineJSON
+		if json.Unmarshal([]byte(l), &j) == nil && j.Text == "boom before the crash" {
+			stamps[j.Time]++
+		}
+	}
+	repeated := 0
+	for _, n := range stamps {
+		repeated += n - 1
+	}
+	t.Logf("logs -f across the clock's crashes: %d instances' lines, %d repeated; stderr:\n%s", len(stamps), repeated, followErr)
+	if len(stamps) < 2 || repeated > 0 {
+		t.Errorf("logs -f across restarts: %d instances, %d repeated:\n%s\nstderr:\n%s", len(stamps), repeated, followOut, followErr)
+	}
+
 	// The crashed container's last lines: the kubelet may be between two instances for a
 	// moment, so ask a few times.
 	for i := 0; ; i++ {

@@ -49,7 +49,7 @@ type Options struct {
 	Follow bool
 	// Events interleaves the warning events about the app's objects (failed probes, crash
 	// loop back-off, image pulls, scheduling, refused pods, failed Jobs) as Lines whose
-	// Event is true.
+	// Event is true: all the cluster keeps (or those of Since), and with Follow the new ones.
 	Events bool
 }
 
@@ -156,11 +156,9 @@ func (r *Reader) Read(ctx context.Context, o Options) error {
 		}
 	}
 	if o.Events {
-		// The events of the time the lines cover.
+		// Every warning the cluster still keeps (an hour, by default), or those of --since:
+		// a crash loop's back-off is one event, updated, older than the last lines.
 		since := time.Time{}
-		if len(all) > 0 {
-			since = slices.MinFunc(all, func(a, b Line) int { return a.Time.Compare(b.Time) }).Time
-		}
 		if o.Since > 0 {
 			since = time.Now().Add(-o.Since)
 		}
