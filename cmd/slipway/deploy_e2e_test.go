@@ -242,6 +242,12 @@ func TestGoSampleLife(t *testing.T) {
 	}
 	sum1 := c.deployment(stg, "life-web").Spec.Template.Annotations["checksum/config"]
 
+	// The sandbox's simulated nodes serve no logs: logs says so for each pod, and fails.
+	r = c.fails(dir, []string{"no logs of life could be read"}, "logs", "-p", "web")
+	if !regexp.MustCompile(`(?m)^-- pod life-web-\S+: its node kwok-node-\d+ is simulated \(kwok\) and serves no logs$`).MatchString(r.stderr) {
+		t.Errorf("logs on kwok nodes should name each pod and why:\n%s", r)
+	}
+
 	// v2: config set is a release that rolls the pods; values masked unless asked.
 	c.ok(dir, "config:set", "GREETING=hi there", "FOO=bar")
 	eq(t, "v2 status", c.revisions(stg, "life")[2], "deployed")

@@ -53,6 +53,17 @@ type Options struct {
 	Events bool
 }
 
+// NoLogsError says none of the containers' logs could be read (each one's reason was a
+// Notice).
+type NoLogsError struct {
+	App  string
+	Pods int
+}
+
+func (e *NoLogsError) Error() string {
+	return fmt.Sprintf("no logs of %s could be read: %d container(s), each refused (reasons above)", e.App, e.Pods)
+}
+
 // Line is one log line of one container.
 type Line struct {
 	// Time is when the container wrote it (the kubelet's timestamp).
@@ -140,6 +151,7 @@ func (r *Reader) Read(ctx context.Context, o Options) error {
 	items := slices.DeleteFunc(pods.Items, func(p corev1.Pod) bool { return !wanted(&p, o) })
 	slices.SortFunc(items, func(a, b corev1.Pod) int { return a.CreationTimestamp.Compare(b.CreationTimestamp.Time) })
 	var all []Line
+	tried, failed := 0, 0
 	for i := range items {
 		p := &items[i]
 		inst := r.instances.name(p)
@@ -147,13 +159,18 @@ func (r *Reader) Read(ctx context.Context, o Options) error {
 			if !started(p, c.Name) {
 				continue
 			}
+			tried++
 			lines, err := r.readAll(ctx, p, c.Name, inst, o)
 			if err != nil {
+				failed++
 				r.notice(Notice{Pod: p.Name, Instance: inst, Message: err.Error()})
 				continue
 			}
 			all = append(all, lines...)
 		}
+	}
+	if tried > 0 && failed == tried {
+		return &NoLogsError{App: o.App, Pods: failed}
 	}
 	if o.Events {
 		// Every warning the cluster still keeps (an hour, by default), or those of --since:
