@@ -10,9 +10,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/slipwayhq/slipway/internal/e2e"
+	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
 // checkLogs reads the real node's logs of the app deployed in dir (namespace ns) through
@@ -353,4 +356,104 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// checkLogsAcrossKubeletRestart restarts the real node's kubelet (the pods go on running)
+// while slipway logs -f follows the worker: the stream the kubelet's going ends is reopened,
+// and every job line arrives once — stern's known weakness.
+func checkLogsAcrossKubeletRestart(t *testing.T, c *cluster, dir string) {
+	t.Helper()
+	state := filepath.Dir(c.kubeconfig)
+	config := "--config=" + filepath.Join(state, "node", "kubelet-config.json")
+	pids := sysproc.WithArg(func(a string) bool { return a == config })
+	if len(pids) != 1 {
+		t.Fatalf("the sandbox's kubelet: %d processes with %s", len(pids), config)
+	}
+	argv := sysproc.Cmdline(pids[0])
+	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pids[0]))
+	if err != nil || len(argv) == 0 {
+		t.Fatalf("the kubelet's command line: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	follow, _, followErr := c.command(ctx, dir, "logs", "-f", "-p", "worker", "--tail", "0", "-o", "json")
+	out := &syncBuffer{}
+	follow.Stdout = out
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	jobs := func() []int {
+		var nums []int
+		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var j logLineJSON
+			var n int
+			if json.Unmarshal([]byte(l), &j) == nil {
+				if _, err := fmt.Sscanf(j.Text, "job %d done", &n); err == nil {
+					nums = append(nums, n)
+				}
+			}
+		}
+		return nums
+	}
+	waitJobs := func(n int) {
+		for deadline := time.Now().Add(90 * time.Second); len(jobs()) < n; {
+			if time.Now().After(deadline) {
+				t.Fatalf("logs -f: %d job lines, want %d\nstderr:\n%s", len(jobs()), n, followErr)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	waitJobs(2)
+
+	// Stop the kubelet and start it again as it was.
+	if err := syscall.Kill(pids[0], syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); syscall.Kill(pids[0], 0) == nil; {
+		if time.Now().After(deadline) {
+			t.Fatal("the kubelet did not stop")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	before := len(jobs())
+	time.Sleep(3 * time.Second)
+	logf, err := os.Create(filepath.Join(t.TempDir(), "kubelet.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubelet := exec.Command(argv[0], argv[1:]...)
+	kubelet.Env = strings.Split(strings.TrimRight(string(environ), "\x00"), "\x00")
+	kubelet.Stdout, kubelet.Stderr = logf, logf
+	kubelet.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := kubelet.Start(); err != nil {
+		t.Fatalf("restart the kubelet: %v", err)
+	}
+	// Runs before the sandbox's own cleanup (registered earlier), which knows the old pid.
+	t.Cleanup(func() {
+		_ = kubelet.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = kubelet.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = kubelet.Process.Kill()
+			<-done
+		}
+		logf.Close()
+	})
+	waitJobs(before + 8)
+	cancel()
+	_ = follow.Wait()
+	nums := jobs()
+	for i := 1; i < len(nums); i++ {
+		if nums[i] != nums[i-1]+1 {
+			t.Errorf("across the kubelet restart: job %d followed by %d: %v\nstderr:\n%s", nums[i-1], nums[i], nums, followErr)
+			break
+		}
+	}
+	if !strings.Contains(followErr.String(), "reopened") {
+		t.Errorf("logs -f did not say it reopened the stream:\n%s", followErr)
+	}
+	t.Logf("logs -f across a kubelet restart: jobs %v\nstderr:\n%s", nums, followErr)
 }

@@ -56,6 +56,7 @@ func TestDeployOnRealNode(t *testing.T) {
 		t.Errorf("release Job output lacks the migration:\n%s", out)
 	}
 	checkLogs(t, c, dir)
+	checkLogsAcrossKubeletRestart(t, c, dir)
 	checkRunExec(t, c, dir, ns)
 	checkPs(t, c, dir, ns)
 

@@ -169,7 +169,8 @@ func (f *follower) stream(pod, node string, labels map[string]string, container 
 		case !opened:
 			// The kubelet may be restarting: try again, less and less often, while the
 			// container runs; say each new reason once.
-			if msg := f.r.Kube.Explain(err).Error(); msg != lastErr {
+			// The API server's own words: it is the node's kubelet it cannot reach.
+			if msg := err.Error(); msg != lastErr {
 				f.r.notice(Notice{Pod: pod, Instance: inst, Message: fmt.Sprintf("%s (%s): cannot read its log (retrying): %s", inst, pod, msg)})
 				lastErr = msg
 			}
