@@ -58,8 +58,10 @@ func TestSelf(t *testing.T) {
 	defer cmd.Wait()
 	defer cmd.Process.Kill()
 	var got []int
-	for range 100 { // until the child has exec'd sleep
-		if got = WithArg(func(a string) bool { return a == "sysproc-test-marker" }); len(got) > 0 {
+	// Until sh has forked and its child has exec'd sleep: between the fork and the exec,
+	// the child is a copy of sh, marker and all.
+	for range 300 {
+		if got = WithArg(func(a string) bool { return a == "sysproc-test-marker" }); slices.Equal(got, []int{cmd.Process.Pid}) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
