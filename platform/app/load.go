@@ -217,11 +217,11 @@ func loadName(a *App, override string, man *Manifest, aj *AppJSON, dir string) e
 			return fmt.Errorf("the directory name %q has no letter or digit of a-z, 0-9 to make an app name of (Kubernetes names use lowercase letters, digits and '-'); set name: in %s", base, ManifestFile)
 		}
 	}
-	if !dnsLabel.MatchString(a.Name) || len(a.Name) > MaxNameLength {
+	if err := CheckName(a.Name); err != nil {
 		if where != "" {
 			where += ": "
 		}
-		return fmt.Errorf("%sapp name %q is not usable in Kubernetes: use lowercase letters, digits and '-', at most %d characters, starting and ending with a letter or digit; set name: in %s", where, a.Name, MaxNameLength, ManifestFile)
+		return fmt.Errorf("%s%w; set name: in %s", where, err, ManifestFile)
 	}
 	return nil
 }
@@ -321,7 +321,7 @@ func newProcess(name, kube, cmd, src string) Process {
 		p.Port = DefaultPort
 	}
 	p.Singleton = singletonNames.MatchString(kube)
-	p.Resources, _ = sizeResources(DefaultSize)
+	p.Resources, _ = SizeResources(DefaultSize)
 	return p
 }
 
@@ -339,7 +339,7 @@ func applyFormation(a *App, aj *AppJSON) {
 			p.Replicas = *f.Quantity
 		}
 		if f.Size != "" {
-			r, err := sizeResources(f.Size)
+			r, err := SizeResources(f.Size)
 			if err != nil {
 				a.warn(AppJSONFile, 0, "formation.%s.size: %v; using %s", name, err, DefaultSize)
 				continue
@@ -422,7 +422,7 @@ func (a *App) applySettings(name string, s ProcessSettings, root *yaml.Node, pat
 		p.GracePeriod = *s.GracePeriod
 	}
 	if s.Size != "" {
-		r, err := sizeResources(s.Size)
+		r, err := SizeResources(s.Size)
 		if err != nil {
 			return fail("size", "%v", err)
 		}

@@ -34,12 +34,9 @@ var DynoSizes = map[string]Resources{
 // DefaultSize is the size of a process type that names none: Heroku's standard-1x.
 const DefaultSize = "standard-1x"
 
-// SizeResources returns the resources of a dyno size, as process types get them.
-func SizeResources(size string) (Resources, error) { return sizeResources(size) }
-
-// sizeResources returns the resources of a dyno size (case-insensitive; "1X", "2X", "PX"
+// SizeResources returns the resources of a dyno size (case-insensitive; "1X", "2X", "PX"
 // are Heroku's legacy names).
-func sizeResources(size string) (Resources, error) {
+func SizeResources(size string) (Resources, error) {
 	s := strings.ToLower(strings.TrimSpace(size))
 	switch s {
 	case "1x":

@@ -74,7 +74,7 @@ func refusals(rss []appsv1.ReplicaSet, jobs []batchv1.Job, events []corev1.Event
 		if e.Type != corev1.EventTypeWarning || e.Reason != "FailedCreate" || e.InvolvedObject.Kind != "Job" {
 			continue
 		}
-		if old, ok := latest[e.InvolvedObject.UID]; !ok || eventTime(e).After(eventTime(old)) {
+		if old, ok := latest[e.InvolvedObject.UID]; !ok || EventTime(e).After(EventTime(old)) {
 			latest[e.InvolvedObject.UID] = e
 		}
 	}
@@ -117,9 +117,7 @@ func finished(j batchv1.Job) bool {
 }
 
 // EventTime is when an event last happened.
-func EventTime(e corev1.Event) time.Time { return eventTime(e) }
-
-func eventTime(e corev1.Event) time.Time {
+func EventTime(e corev1.Event) time.Time {
 	switch {
 	case e.Series != nil && !e.Series.LastObservedTime.IsZero():
 		return e.Series.LastObservedTime.Time

@@ -8,8 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/slipwayhq/slipway/platform/kube"
@@ -103,16 +101,6 @@ func (r *Reader) warningEvents(ctx context.Context, o Options, since time.Time) 
 // followEvents sends the app's warning events as they come, until ctx ends.
 func (r *Reader) followEvents(ctx context.Context, o Options, start time.Time) {
 	events := r.Kube.Clientset.CoreV1().Events(r.Kube.Namespace)
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
-			lo.FieldSelector = "type=Warning"
-			return events.List(ctx, lo)
-		},
-		WatchFuncWithContext: func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
-			lo.FieldSelector = "type=Warning"
-			return events.Watch(ctx, lo)
-		},
-	}
 	seen := map[string]time.Time{} // event → the time shown last (a repeated event is updated)
 	show := func(obj any) {
 		e, ok := obj.(*corev1.Event)
@@ -126,7 +114,7 @@ func (r *Reader) followEvents(ctx context.Context, o Options, start time.Time) {
 		seen[e.Name] = t
 		r.emit(r.eventLine(e))
 	}
-	inf := cache.NewSharedIndexInformer(listThenWatch{lw}, &corev1.Event{}, 0, cache.Indexers{})
+	inf := informer(events.List, events.Watch, func(lo *metav1.ListOptions) { lo.FieldSelector = "type=Warning" }, &corev1.Event{})
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: show, UpdateFunc: func(_, obj any) { show(obj) }})
 	inf.RunWithContext(ctx)
 }

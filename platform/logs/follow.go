@@ -25,20 +25,11 @@ var reopenWait = time.Second
 func (r *Reader) follow(ctx context.Context, o Options) error {
 	pods := r.Kube.Clientset.CoreV1().Pods(r.Kube.Namespace)
 	sel := selector(o)
-	list := func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
-		lo.LabelSelector = sel
-		return pods.List(ctx, lo)
-	}
-	watchPods := func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
-		lo.LabelSelector = sel
-		return pods.Watch(ctx, lo)
-	}
-	lw := &cache.ListWatch{ListWithContextFunc: list, WatchFuncWithContext: watchPods}
 	// The first list tells whether the app's pods can be read at all.
 	if _, err := pods.List(ctx, metav1.ListOptions{LabelSelector: sel, Limit: 1}); err != nil {
 		return r.Kube.Explain(fmt.Errorf("list the pods of %s: %w", o.App, err))
 	}
-	inf := cache.NewSharedIndexInformer(listThenWatch{lw}, &corev1.Pod{}, 0, cache.Indexers{})
+	inf := informer(pods.List, pods.Watch, func(lo *metav1.ListOptions) { lo.LabelSelector = sel }, &corev1.Pod{})
 	f := &follower{r: r, o: o, ctx: ctx, streams: map[string]bool{}, first: map[string]bool{}}
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
 		AddFunc: func(obj any, initial bool) {
@@ -73,6 +64,23 @@ func (r *Reader) follow(ctx context.Context, o Options) error {
 	inf.RunWithContext(ctx)
 	f.wg.Wait()
 	return nil
+}
+
+// informer lists and watches the objects list and watch return, with the options narrowed
+// by narrow (a selector), and keeps them in a cache.
+func informer[L runtime.Object](list func(context.Context, metav1.ListOptions) (L, error), watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error),
+	narrow func(*metav1.ListOptions), obj runtime.Object) cache.SharedIndexInformer {
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
+			narrow(&lo)
+			return list(ctx, lo)
+		},
+		WatchFuncWithContext: func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
+			narrow(&lo)
+			return watchFn(ctx, lo)
+		},
+	}
+	return cache.NewSharedIndexInformer(listThenWatch{lw}, obj, 0, cache.Indexers{})
 }
 
 // listThenWatch lists and then watches: the streaming "watch list" needs a feature the

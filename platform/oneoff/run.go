@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -183,7 +184,7 @@ func runPod(ctx context.Context, k *kube.Client, o RunOptions) (*corev1.Pod, err
 		env[k] = v
 	}
 	c.Env = slices.DeleteFunc(c.Env, func(e corev1.EnvVar) bool { _, ok := env[e.Name]; return ok || e.Name == "PORT" })
-	for _, name := range sortedKeys(env) {
+	for _, name := range slices.Sorted(maps.Keys(env)) {
 		c.Env = append(c.Env, corev1.EnvVar{Name: name, Value: env[name]})
 	}
 	spec.Containers = []corev1.Container{c}
@@ -203,15 +204,6 @@ func suffix() string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // waitStarted waits until the job's pod has a container that runs or has ended, and
