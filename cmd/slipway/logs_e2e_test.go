@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +19,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/slipwayhq/slipway/internal/e2e"
 	"github.com/slipwayhq/slipway/internal/sysproc"
 )
 
@@ -173,38 +170,6 @@ func checkRunExec(t *testing.T, c *cluster, dir, ns string) {
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
-	}
-
-	// On a real terminal (script(1) gives it one): input echoed, the remote exit code.
-	if script, err := exec.LookPath("script"); err == nil {
-		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-		defer cancel()
-		line := e2e.Slipway(t) + ` run -- sh -c 'read x; echo "got:$x"; exit 4'`
-		cmd := exec.CommandContext(ctx, script, "-qec", line, "/dev/null")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "NO_COLOR=1", "KUBECONFIG="+c.kubeconfig, "TERM=xterm")
-		pr, pw := io.Pipe()
-		cmd.Stdin = pr
-		out := &syncBuffer{}
-		cmd.Stdout, cmd.Stderr = out, out
-		// The typist may stop before the command ends: stdin's copy must not hold Wait.
-		cmd.WaitDelay = 5 * time.Second
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		// Type once the remote shell waits (the attach is up when the pod runs).
-		go func() {
-			for i := 0; i < 40 && !strings.Contains(out.String(), "got:"); i++ {
-				time.Sleep(time.Second)
-				fmt.Fprint(pw, "hello\r")
-			}
-		}()
-		err := cmd.Wait()
-		pw.Close()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 4 || !strings.Contains(out.String(), "got:hello") {
-			t.Errorf("run on a terminal: %v, want exit 4 and got:hello in:\n%s", err, out.String())
-		}
 	}
 
 	// Slipway killed while its command runs: the Job finishes and the cluster removes it
