@@ -31,6 +31,12 @@ type Options struct {
 	Environment string
 	// NeedApp says the operation needs the app's files (a deploy), not only its name.
 	NeedApp bool
+	// NameOnly opens the app by App alone even when Dir holds another app's files (a
+	// dashboard looking at every app of a cluster).
+	NameOnly bool
+	// Namespace, when set, is where the app was found running; it wins over the rule
+	// (a namespace set in slipway.yaml is not known from the name alone).
+	Namespace string
 	// Kubeconfig and Context choose the cluster as kubectl's flags do; Context overrides
 	// the environment's own context from slipway.yaml.
 	Kubeconfig, Context string
@@ -58,7 +64,7 @@ func Open(o Options) (*Env, error) {
 	}
 	e := &Env{Environment: name}
 	var kubeContext string
-	if !o.NeedApp && o.App != "" && !HasAppFiles(o.Dir) {
+	if !o.NeedApp && o.App != "" && (o.NameOnly || !HasAppFiles(o.Dir)) {
 		if err := app.CheckName(o.App); err != nil {
 			return nil, err
 		}
@@ -70,6 +76,9 @@ func Open(o Options) (*Env, error) {
 		}
 		env := a.Environments[name] // Load refuses an environment the app does not define
 		e.App, e.Name, e.Namespace, e.Warnings, kubeContext = a, a.Name, env.Namespace, a.Warnings, env.Context
+	}
+	if o.Namespace != "" {
+		e.Namespace = o.Namespace
 	}
 	if o.Context != "" {
 		kubeContext = o.Context

@@ -112,3 +112,15 @@ func (c *Client) CrashLog(ctx context.Context, pod Pod, n int64) (string, error)
 	}
 	return string(b), nil
 }
+
+// InTrouble says the process type has a problem its pods will not get over by themselves
+// (a crash loop, OOM kills, an image that cannot be pulled, pods that cannot be scheduled
+// or created), as opposed to being up, stopped, starting or rolling out.
+func (p Process) InTrouble() bool {
+	for _, ok := range []string{StatusUp, StatusStopped, StatusStarting, StatusRolling} {
+		if p.Status == ok || strings.HasPrefix(p.Status, ok+" (") {
+			return false
+		}
+	}
+	return p.Status != ""
+}

@@ -1,0 +1,144 @@
+package tui
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+)
+
+// updating says -update was given (the flag is teatest's golden package's).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+func TestMain(m *testing.M) {
+	time.Local = time.UTC // log lines show local time
+	os.Exit(m.Run())
+}
+
+var stg = Target{App: "life", Environment: "staging", Namespace: "life-staging"}
+
+// key is a key press as the terminal sends it.
+func press(s string) tea.Msg {
+	switch s {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	}
+	r := []rune(s)
+	return tea.KeyPressMsg{Code: r[0], Text: s}
+}
+
+// screen is a run of the dashboard on fixed data: keys pressed one after the other, each
+// after the screen shows what the one before led to.
+type screen struct {
+	name  string
+	start bool
+	setup func(*fake)
+	// steps alternate: keys to press, then the text to wait for.
+	steps [][2]string
+}
+
+var screens = []screen{
+	{name: "apps", steps: [][2]string{{"", "apps (4)"}}},
+	{name: "apps-filter", steps: [][2]string{{"", "apps (4)"}, {"/ l i", "2 of 4"}}},
+	{name: "app", start: true, steps: [][2]string{{"", "worker_beat"}}},
+	{name: "pods", start: true, steps: [][2]string{{"", "worker_beat"}, {"j enter", "pods of web"}}},
+	{name: "releases", start: true, steps: [][2]string{{"", "worker_beat"}, {"r", "Set config FOO"}}},
+	{name: "rollback-confirm", start: true, steps: [][2]string{{"", "worker_beat"}, {"r", "Set config FOO"}, {"j j enter", "back to v2?"}}},
+	{name: "rollback-done", start: true, steps: [][2]string{{"", "worker_beat"}, {"r", "Set config FOO"}, {"j j enter", "back to v2?"}, {"y", "Rollback to v2 (image"}}},
+	{name: "promote", start: true, steps: [][2]string{{"", "worker_beat"}, {"p", "Press enter"}}},
+	{name: "scale-zero", start: true, steps: [][2]string{{"", "worker_beat"}, {"-", "to 0?"}}},
+	{name: "autoscaled", start: true, steps: [][2]string{{"", "worker_beat"}, {"j +", "press b"}}},
+	{name: "config", start: true, steps: [][2]string{{"", "worker_beat"}, {"c", "DATABASE_URL"}}},
+	{name: "config-reveal", start: true, steps: [][2]string{{"", "worker_beat"}, {"c", "DATABASE_URL"}, {"j v", "bar"}}},
+	{name: "config-error", start: true, setup: func(f *fake) {
+		f.failSet = &hintErr{msg: `config var name "1X": must start with a letter or _`, hint: "names are letters, digits and _, as a shell's"}
+	}, steps: [][2]string{{"", "worker_beat"}, {"c", "DATABASE_URL"}, {"s 1 X = 1 enter", "hint:"}}},
+	{name: "logs", start: true, steps: [][2]string{{"", "worker_beat"}, {"L", "GET /slow"}}},
+	{name: "logs-search", start: true, steps: [][2]string{{"", "worker_beat"}, {"L", "GET /slow"}, {"/ h e a l t h enter", "/health"}}},
+	{name: "events", start: true, steps: [][2]string{{"", "worker_beat"}, {"e", "BackOff"}}},
+	{name: "help", start: true, steps: [][2]string{{"", "worker_beat"}, {"?", "page up"}}},
+	{name: "disconnected", setup: func(f *fake) {
+		f.conn.Connected, f.conn.Err = false, "dial tcp 127.0.0.1:6443: connect: connection refused"
+	}, steps: [][2]string{{"", "disconnected"}}},
+}
+
+// TestGoldenScreens renders every view on fixed data at 80×24 and 140×40 and compares the
+// screen (without colours) with testdata/NAME-WxH.golden; -update rewrites them.
+func TestGoldenScreens(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {140, 40}} {
+		for _, s := range screens {
+			name := fmt.Sprintf("%s-%dx%d", s.name, size[0], size[1])
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				got := run(t, s, size[0], size[1])
+				lines := strings.Split(got, "\n")
+				if len(lines) != size[1] {
+					t.Errorf("the screen has %d lines, want %d", len(lines), size[1])
+				}
+				for i, l := range lines {
+					if w := ansi.StringWidth(l); w > size[0] {
+						t.Errorf("line %d is %d cells wide, more than %d: %q", i+1, w, size[0], l)
+					}
+				}
+				golden := filepath.Join("testdata", name+".golden")
+				if updating() {
+					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./tui -update)", err)
+				}
+				if got != string(want) {
+					t.Errorf("screen differs from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
+				}
+			})
+		}
+	}
+}
+
+// run drives the dashboard through s's steps and returns its last screen, without colours.
+func run(t *testing.T, s screen, w, h int) string {
+	t.Helper()
+	f := newFake()
+	if s.setup != nil {
+		s.setup(f)
+	}
+	o := Options{Backend: f, Now: func() time.Time { return now }, Cluster: "sandbox"}
+	if s.start {
+		o.Start = &stg
+	}
+	m := New(o)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+	for _, step := range s.steps {
+		for _, k := range strings.Fields(step[0]) {
+			tm.Send(press(k))
+		}
+		want := step[1]
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			return bytes.Contains([]byte(ansi.Strip(string(b))), []byte(want))
+		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	}
+	tm.Send(tea.QuitMsg{})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	return final.screen()
+}
