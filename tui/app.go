@@ -308,7 +308,7 @@ func (v *appView) header() string {
 	pair := lipgloss.JoinHorizontal(lipgloss.Top, box(v.envs[0]), " │ ", box(v.envs[1]))
 	drift := v.drift
 	if drift == "" {
-		drift = "comparing staging and production…"
+		drift = "reading both histories…"
 	}
 	return pair + "\n" + styleWarn.Render(drift) + "\n"
 }

@@ -268,24 +268,22 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmds...)
 	case batchMsg[progress.Event]:
-		if m.action != nil && m.action.id == msg.id {
-			return m, m.action.add(msg)
+		if m.action == nil || m.action.id != msg.id {
+			return m, nil
 		}
-		return m, nil
-	case actionDoneMsg:
-		if m.action != nil && m.action.id == msg.id {
-			m.action.finish(msg)
-			m.layout()
-			var cmds []tea.Cmd
-			if msg.after != nil {
-				cmds = append(cmds, msg.after(msg.err))
-			}
-			for _, v := range m.stack {
-				cmds = append(cmds, v.actionDone(m))
-			}
-			return m, tea.Batch(cmds...)
+		cmd := m.action.add(msg)
+		if !msg.done {
+			return m, cmd
 		}
-		return m, nil
+		m.layout()
+		var cmds []tea.Cmd
+		if m.action.after != nil {
+			cmds = append(cmds, m.action.after(m.action.err))
+		}
+		for _, v := range m.stack {
+			cmds = append(cmds, v.actionDone(m))
+		}
+		return m, tea.Batch(cmds...)
 	case tea.KeyPressMsg:
 		if m.modal != nil {
 			return m, m.modal.update(m, msg)

@@ -46,15 +46,6 @@ func (q *queue[T]) signal() {
 	}
 }
 
-// drain takes what is unread, for a reader that will not wait for another batch.
-func (q *queue[T]) drain() []T {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	items := q.items
-	q.items = nil
-	return items
-}
-
 // batchMsg is what arrived on queue id since the last batch; done says the queue closed
 // and nothing more will come.
 type batchMsg[T any] struct {

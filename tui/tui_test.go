@@ -1,11 +1,11 @@
 package tui
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,26 +54,29 @@ type screen struct {
 	steps [][2]string
 }
 
+// appReady is the app view once both environments' histories are read.
+const appReady = `production (is|runs|differs)`
+
 var screens = []screen{
-	{name: "apps", steps: [][2]string{{"", "apps (4)"}}},
-	{name: "apps-filter", steps: [][2]string{{"", "apps (4)"}, {"/ l i", "2 of 4"}}},
-	{name: "app", start: true, steps: [][2]string{{"", "worker_beat"}}},
-	{name: "pods", start: true, steps: [][2]string{{"", "worker_beat"}, {"j enter", "pods of web"}}},
-	{name: "releases", start: true, steps: [][2]string{{"", "worker_beat"}, {"r", "Set config FOO"}}},
-	{name: "rollback-confirm", start: true, steps: [][2]string{{"", "worker_beat"}, {"r", "Set config FOO"}, {"j j enter", "back to v2?"}}},
-	{name: "rollback-done", start: true, steps: [][2]string{{"", "worker_beat"}, {"r", "Set config FOO"}, {"j j enter", "back to v2?"}, {"y", "Rollback to v2 (image"}}},
-	{name: "promote", start: true, steps: [][2]string{{"", "worker_beat"}, {"p", "Press enter"}}},
-	{name: "scale-zero", start: true, steps: [][2]string{{"", "worker_beat"}, {"-", "to 0?"}}},
-	{name: "autoscaled", start: true, steps: [][2]string{{"", "worker_beat"}, {"j +", "press b"}}},
-	{name: "config", start: true, steps: [][2]string{{"", "worker_beat"}, {"c", "DATABASE_URL"}}},
-	{name: "config-reveal", start: true, steps: [][2]string{{"", "worker_beat"}, {"c", "DATABASE_URL"}, {"j v", "bar"}}},
+	{name: "apps", steps: [][2]string{{"", `apps \(4\)`}}},
+	{name: "apps-filter", steps: [][2]string{{"", `apps \(4\)`}, {"/ l i", "2 of 4"}}},
+	{name: "app", start: true, steps: [][2]string{{"", appReady}}},
+	{name: "pods", start: true, steps: [][2]string{{"", appReady}, {"j enter", "pods of web"}}},
+	{name: "releases", start: true, steps: [][2]string{{"", appReady}, {"r", "Set config FOO"}}},
+	{name: "rollback-confirm", start: true, steps: [][2]string{{"", appReady}, {"r", "Set config FOO"}, {"j j enter", "back to v2\\?"}}},
+	{name: "rollback-done", start: true, steps: [][2]string{{"", appReady}, {"r", "Set config FOO"}, {"j j enter", "back to v2\\?"}, {"y", `Rollback to v2 \(image`}}},
+	{name: "promote", start: true, steps: [][2]string{{"", appReady}, {"p", "Press enter"}}},
+	{name: "scale-zero", start: true, steps: [][2]string{{"", appReady}, {"-", "to 0\\?"}}},
+	{name: "autoscaled", start: true, steps: [][2]string{{"", appReady}, {"j +", "press b"}}},
+	{name: "config", start: true, steps: [][2]string{{"", appReady}, {"c", "DATABASE_URL"}}},
+	{name: "config-reveal", start: true, steps: [][2]string{{"", appReady}, {"c", "DATABASE_URL"}, {"j v", "bar"}}},
 	{name: "config-error", start: true, setup: func(f *fake) {
 		f.failSet = &hintErr{msg: `config var name "1X": must start with a letter or _`, hint: "names are letters, digits and _, as a shell's"}
-	}, steps: [][2]string{{"", "worker_beat"}, {"c", "DATABASE_URL"}, {"s 1 X = 1 enter", "hint:"}}},
-	{name: "logs", start: true, steps: [][2]string{{"", "worker_beat"}, {"L", "GET /slow"}}},
-	{name: "logs-search", start: true, steps: [][2]string{{"", "worker_beat"}, {"L", "GET /slow"}, {"/ h e a l t h enter", "/health"}}},
-	{name: "events", start: true, steps: [][2]string{{"", "worker_beat"}, {"e", "BackOff"}}},
-	{name: "help", start: true, steps: [][2]string{{"", "worker_beat"}, {"?", "page up"}}},
+	}, steps: [][2]string{{"", appReady}, {"c", "DATABASE_URL"}, {"s 1 X = 1 enter", "hint:"}}},
+	{name: "logs", start: true, steps: [][2]string{{"", appReady}, {"L", "GET /slow"}}},
+	{name: "logs-search", start: true, steps: [][2]string{{"", appReady}, {"L", "GET /slow"}, {"/ h e a l t h enter", "/health"}}},
+	{name: "events", start: true, steps: [][2]string{{"", appReady}, {"e", "BackOff"}}},
+	{name: "help", start: true, steps: [][2]string{{"", appReady}, {"?", "page up"}}},
 	{name: "disconnected", setup: func(f *fake) {
 		f.conn.Connected, f.conn.Err = false, "dial tcp 127.0.0.1:6443: connect: connection refused"
 	}, steps: [][2]string{{"", "disconnected"}}},
@@ -127,18 +130,104 @@ func run(t *testing.T, s screen, w, h int) string {
 	if s.start {
 		o.Start = &stg
 	}
-	m := New(o)
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+	d := drive(t, New(o), w, h)
 	for _, step := range s.steps {
-		for _, k := range strings.Fields(step[0]) {
-			tm.Send(press(k))
-		}
-		want := step[1]
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-			return bytes.Contains([]byte(ansi.Strip(string(b))), []byte(want))
-		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		d.send(strings.Fields(step[0])...)
+		d.wait(step[1])
 	}
-	tm.Send(tea.QuitMsg{})
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	return d.quit()
+}
+
+// driver runs the dashboard in a bubbletea program (teatest's) and reads its screen from
+// inside the program's loop, after every message sent before.
+type driver struct {
+	t  *testing.T
+	tm *teatest.TestModel
+}
+
+// probe asks the program's loop for the screen.
+type probe struct{ screen chan string }
+
+func drive(t *testing.T, m *Model, w, h int) *driver {
+	filter := func(model tea.Model, msg tea.Msg) tea.Msg {
+		if p, ok := msg.(probe); ok {
+			p.screen <- model.(*Model).screen()
+			return nil
+		}
+		return msg
+	}
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h), teatest.WithProgramOptions(tea.WithFilter(filter)))
+	return &driver{t: t, tm: tm}
+}
+
+func (d *driver) send(keys ...string) {
+	for _, k := range keys {
+		d.tm.Send(press(k))
+	}
+}
+
+// screen is the screen after every message sent so far.
+func (d *driver) screen() string {
+	p := probe{screen: make(chan string, 1)}
+	d.tm.Send(p)
+	select {
+	case s := <-p.screen:
+		return s
+	case <-time.After(5 * time.Second):
+		d.t.Fatal("the dashboard did not answer in 5s")
+		return ""
+	}
+}
+
+// wait waits until the screen matches want (a regular expression).
+func (d *driver) wait(want string) string {
+	d.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s := d.screen()
+		if regexp.MustCompile(want).MatchString(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("the screen did not show %q within 5s; it shows:\n%s", want, s)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// quit ends the program and returns its last screen.
+func (d *driver) quit() string {
+	d.tm.Send(tea.QuitMsg{})
+	final := d.tm.FinalModel(d.t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
 	return final.screen()
+}
+
+// TestActionsReachTheBackend checks that keys become the backend's operations, with the
+// counts and revisions the screen showed, and that stopping a type asks first.
+func TestActionsReachTheBackend(t *testing.T) {
+	f := newFake()
+	d := drive(t, New(Options{Backend: f, Now: func() time.Time { return now }, Start: &stg}), 100, 30)
+	wait, send := d.wait, d.send
+	wait(appReady)
+	send("+") // clock: 1 → 2
+	wait("✓ scale clock to 2")
+	// clock: 1 → 0 asks first; no cancels, yes goes ahead. Keys are handled in order, and
+	// a confirmation opens in the same Update as its key.
+	send("x", "-", "n", "-", "y")
+	wait("✓ scale clock to 0")
+	send("x", "r")
+	wait("Set config FOO")
+	send("j", "j", "enter")
+	wait("back to v2\\?")
+	send("y")
+	wait(`✓ roll life \(staging\) back to v2`)
+	d.quit()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fmt.Sprint(f.scaled) != "[map[clock:2] map[clock:0]]" {
+		t.Errorf("scaled %v, want clock to 2, then (after a no and a yes) to 0", f.scaled)
+	}
+	if fmt.Sprint(f.calls) != "[rollback]" {
+		t.Errorf("calls %v, want one rollback", f.calls)
+	}
 }

@@ -138,73 +138,68 @@ type action struct {
 	lines []string
 	done  bool
 	err   error
+	// q carries the operation's progress events; it closes after res and err are set, so
+	// the last batch brings the end, after every event.
 	q     *queue[progress.Event]
-}
-
-// actionDoneMsg ends action id; after runs next (a re-read), given its error.
-type actionDoneMsg struct {
-	id    int
 	res   *release.Result
-	err   error
 	after func(error) tea.Cmd
 }
 
 const actionLines = 5
 
-// run starts an operation with its progress in the action pane. One runs at a time.
+// run starts an operation with its progress in the action pane; after, if set, runs when
+// it ends (given its error). One runs at a time.
 func (m *Model) run(title string, fn func(ctx context.Context, p progress.Func) (*release.Result, error), after func(error) tea.Cmd) tea.Cmd {
 	if m.action != nil && !m.action.done {
 		m.flash = fmt.Sprintf("wait for %q to finish", m.action.title)
 		return nil
 	}
 	m.nextID++
-	a := &action{id: m.nextID, title: title, q: newQueue[progress.Event](m.nextID, 1000)}
+	a := &action{id: m.nextID, title: title, q: newQueue[progress.Event](m.nextID, 1000), after: after}
 	m.action = a
 	m.layout()
 	ctx := m.ctx
 	start := func() tea.Msg {
-		res, err := fn(ctx, func(e progress.Event) { a.q.push(e) })
+		a.res, a.err = fn(ctx, func(e progress.Event) { a.q.push(e) })
 		a.q.close()
-		return actionDoneMsg{id: a.id, res: res, err: err, after: after}
+		return nil
 	}
 	return tea.Batch(start, a.q.next())
 }
 
+// add takes a batch of events; the last batch ends the action.
 func (a *action) add(b batchMsg[progress.Event]) tea.Cmd {
-	if a.done {
-		return nil
-	}
 	for _, e := range b.items {
 		if l := eventLine(e); l != "" {
 			a.lines = append(a.lines, l)
 		}
 	}
-	if len(a.lines) > 200 {
-		a.lines = a.lines[len(a.lines)-200:]
+	if !b.done {
+		a.trim()
+		return a.q.next()
 	}
-	if b.done {
-		return nil
-	}
-	return a.q.next()
-}
-
-func (a *action) finish(msg actionDoneMsg) {
-	// The operation has returned: its last events are in the queue, and come first.
-	a.add(batchMsg[progress.Event]{items: a.q.drain(), done: true})
-	a.done, a.err = true, msg.err
+	a.done = true
 	switch {
-	case msg.err != nil:
-		a.lines = append(a.lines, strings.Split(errorText(msg.err), "\n")...)
-	case msg.res != nil && msg.res.Unchanged:
-		a.lines = append(a.lines, fmt.Sprintf("nothing changed: v%d runs this already", msg.res.Release.Revision))
-	case msg.res != nil:
-		r := msg.res.Release
+	case a.err != nil:
+		a.lines = append(a.lines, strings.Split(errorText(a.err), "\n")...)
+	case a.res != nil && a.res.Unchanged:
+		a.lines = append(a.lines, fmt.Sprintf("nothing changed: v%d runs this already", a.res.Release.Revision))
+	case a.res != nil:
+		r := a.res.Release
 		a.lines = append(a.lines, fmt.Sprintf("v%d: %s (image %s)", r.Revision, r.Description, short(r.Image)))
-		for _, w := range msg.res.Warnings {
+		for _, w := range a.res.Warnings {
 			a.lines = append(a.lines, "warning: "+w.String())
 		}
 	default:
 		a.lines = append(a.lines, "done")
+	}
+	a.trim()
+	return nil
+}
+
+func (a *action) trim() {
+	if len(a.lines) > 200 {
+		a.lines = a.lines[len(a.lines)-200:]
 	}
 }
 
