@@ -67,13 +67,18 @@ func runDeploy(ctx context.Context, g *globals, o *deployOptions) error {
 
 func newPromoteCmd(g *globals) *cobra.Command {
 	var timeout time.Duration
+	pf := &previewFlags{}
 	c := &cobra.Command{
 		Use:   "promote [FROM TO]",
 		Short: "Deploy the image running in one environment into another, without a build",
 		Long: `Promote deploys the image of FROM's current release (default staging) into TO (default
 production): the same digest and process commands, TO's own config vars, domain and
-formation. Nothing is built or pushed. The release says "Promote vN from FROM".`,
-		Example: "  slipway promote\n  slipway promote staging production",
+formation. Nothing is built or pushed. The release says "Promote vN from FROM".
+
+--preview (or --dry-run) prints what the promotion would change in TO and changes nothing:
+the image and source version, the process types added or removed, and the names (never the
+values) of the config vars added, changed or removed. -o json or yaml prints it for scripts.`,
+		Example: "  slipway promote\n  slipway promote staging production\n  slipway promote --preview\n  slipway promote --dry-run -o json",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) != 0 && len(args) != 2 {
 				return usageError{fmt.Errorf("%s takes FROM and TO, or nothing (staging production)", c.CommandPath())}
@@ -81,6 +86,9 @@ formation. Nothing is built or pushed. The release says "Promote vN from FROM".`
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := pf.check(); err != nil {
+				return err
+			}
 			from, to := "staging", "production"
 			if len(args) == 2 {
 				from, to = args[0], args[1]
@@ -96,10 +104,20 @@ formation. Nothing is built or pushed. The release says "Promote vN from FROM".`
 			if err != nil {
 				return err
 			}
-			res, err := g.releaser(dst).Promote(c.Context(), g.manager(src), release.PromoteOptions{App: dst.App, From: src.App, Timeout: timeout})
+			po := release.PromoteOptions{App: dst.App, From: src.App, Timeout: timeout}
+			if pf.on {
+				ch, err := g.manager(dst).PreviewPromote(c.Context(), g.manager(src), po)
+				if err != nil {
+					return err
+				}
+				heading := fmt.Sprintf("Promoting %s %s from %s to %s (%s):", dst.Name, revision(ch.Source, "?"), from, to, revision(ch.From, "nothing deployed there yet"))
+				return pf.showChange(g.streams, jsonChange("promote", dst.Name, to, from, ch), heading, ch)
+			}
+			res, err := g.releaser(dst).Promote(c.Context(), g.manager(src), po)
 			return g.reportResult(dst, res, err)
 		},
 	}
 	c.Flags().DurationVar(&timeout, "timeout", release.DefaultTimeout, "how long to wait for the release command and the rollout")
+	pf.bind(c)
 	return c
 }

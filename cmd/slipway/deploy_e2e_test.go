@@ -296,6 +296,33 @@ func TestGoSampleLife(t *testing.T) {
 	}
 	c.fails(dir, []string{`unknown process type "webb" (known: clock, web, worker)`}, "scale", "webb=1")
 
+	// promote --preview: what production would get, config by name only; nothing changes.
+	values := []string{"hi there", "hello from Slipway", "/tmp/slipway-sample/db.json", cfg1["SECRET_KEY"]}
+	noValues := func(what string, r result) {
+		t.Helper()
+		for _, v := range values {
+			if strings.Contains(r.stdout+r.stderr, v) {
+				t.Errorf("%s printed the config value %q:\n%s", what, v, r)
+			}
+		}
+	}
+	stgRevs := len(c.revisions(stg, "life"))
+	r = c.ok(dir, "promote", "staging", "production", "--preview")
+	for _, want := range []string{
+		"Promoting life v4 from staging to production (nothing deployed there yet):\n",
+		"\n  image  localhost:5000/life@sha256:bbbbbbbbbbbb…\n",
+		"\n  source bbbbbbb\n",
+		"\n  process types added: clock, web, worker\n",
+		"\n  config added: DATABASE_PATH, GREETING, SECRET_KEY\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("promote --preview lacks %q:\n%s", want, r)
+		}
+	}
+	noValues("promote --preview", r)
+	eq(t, "promote --preview made no release in production", len(c.revisions(prod, "life")), 0)
+	eq(t, "promote --preview made no release in staging", len(c.revisions(stg, "life")), stgRevs)
+
 	// promote: staging's digest into production, production's own config and formation.
 	r = c.ok(dir, "promote", "staging", "production")
 	eq(t, "production v1", c.revisions(prod, "life")[1], "deployed")
@@ -315,6 +342,34 @@ func TestGoSampleLife(t *testing.T) {
 	if len(rels) != 1 || rels[0].Description != "Promote v4 from staging" || rels[0].Image != imgB || rels[0].Source != "bbbbbbb5678" {
 		t.Errorf("production releases: %+v", rels)
 	}
+
+	// Promoting again would change nothing: the preview says so, as JSON too.
+	r = c.ok(dir, "promote", "--dry-run")
+	eq(t, "promote --dry-run after the promotion", r.stdout, "Promoting life v4 from staging to production (v1):\n  nothing would change\n")
+	var ch changeJSON
+	if err := json.Unmarshal([]byte(c.ok(dir, "promote", "--preview", "-o", "json").stdout), &ch); err != nil {
+		t.Fatal(err)
+	}
+	if !ch.Unchanged || ch.Release || ch.From == nil || ch.From.Version != 1 || ch.Source == nil || ch.Source.Version != 4 || ch.Image.From != imgB || ch.Image.To != imgB {
+		t.Errorf("promote --preview -o json: %+v", ch)
+	}
+
+	// rollback --preview: v1 had the image before and none of what config set changed.
+	r = c.ok(dir, "rollback", "v1", "--preview")
+	eq(t, "rollback --preview v1", r.stdout, "Rolling back life in staging from v4 to v1:\n"+
+		"  image  localhost:5000/life@sha256:bbbbbbbbbbbb… → …@sha256:aaaaaaaaaaaa…\n"+
+		"  source bbbbbbb → aaaaaaa\n"+
+		"  config changed: GREETING; removed: FOO\n")
+	noValues("rollback --preview", r)
+	if err := json.Unmarshal([]byte(c.ok(dir, "rollback", "--dry-run", "-o", "json").stdout), &ch); err != nil {
+		t.Fatal(err)
+	}
+	if ch.Operation != "rollback" || ch.Source == nil || ch.Source.Version != 3 || !ch.Unchanged || !ch.Release || len(ch.Config.Changed)+len(ch.Config.Added)+len(ch.Config.Removed) != 0 {
+		t.Errorf("rollback --dry-run -o json (to v3: the same image and config, a release all the same): %+v", ch)
+	}
+	eq(t, "rollback --preview made no release", len(c.revisions(stg, "life")), stgRevs)
+	eq(t, "nor did promote --preview", len(c.revisions(prod, "life")), 1)
+	c.fails(dir, []string{"no release v9 (releases: v1 to v4)"}, "rollback", "v9", "--preview")
 
 	// rollback: image and config of the release before, the formation stays.
 	c.ok(dir, "rollback", "v2")

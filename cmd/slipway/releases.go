@@ -70,15 +70,23 @@ func jsonReleases(rels []release.Release) []releaseJSON {
 
 func newRollbackCmd(g *globals) *cobra.Command {
 	var timeout time.Duration
+	pf := &previewFlags{}
 	c := &cobra.Command{
 		Use:   "rollback [vN]",
 		Short: "Go back to an earlier release's image and config (the formation stays)",
 		Long: `Rollback makes a new release with the image and config vars of release vN (default: the
 one before the current release), as Heroku does. The formation (scale, autoscale) stays and
-the release command does not run.`,
-		Example: "  slipway rollback\n  slipway rollback v7 -e production",
+the release command does not run.
+
+--preview (or --dry-run) prints what the rollback would change and changes nothing: the
+image and source version, the process types added or removed, and the names (never the
+values) of the config vars added, changed or removed. -o json or yaml prints it for scripts.`,
+		Example: "  slipway rollback\n  slipway rollback v7 -e production\n  slipway rollback v7 --preview",
 		Args:    argsBetween(0, 1, "at most one release (vN)"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := pf.check(); err != nil {
+				return err
+			}
 			to := 0
 			if len(args) == 1 {
 				n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimPrefix(args[0], "v"), "V"))
@@ -91,10 +99,19 @@ the release command does not run.`,
 			if err != nil {
 				return err
 			}
+			if pf.on {
+				ch, err := g.manager(t).PreviewRollback(c.Context(), to)
+				if err != nil {
+					return err
+				}
+				heading := fmt.Sprintf("Rolling back %s in %s from %s to %s:", t.Name, t.Environment, revision(ch.From, "?"), revision(ch.Source, "?"))
+				return pf.showChange(g.streams, jsonChange("rollback", t.Name, t.Environment, t.Environment, ch), heading, ch)
+			}
 			res, err := g.releaser(t).Rollback(c.Context(), to, timeout)
 			return g.reportResult(t, res, err)
 		},
 	}
 	c.Flags().DurationVar(&timeout, "timeout", release.DefaultTimeout, "how long to wait for the rollout")
+	pf.bind(c)
 	return c
 }

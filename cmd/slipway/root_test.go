@@ -55,6 +55,8 @@ func TestUsageExitCodes(t *testing.T) {
 		{[]string{"autoscale", "web", "--min", "x"}, 2, "error: slipway autoscale: invalid argument \"x\" for \"--min\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\nRun 'slipway autoscale --help' for usage.\n"},
 		{[]string{"scale", "web=x"}, 2, "error: scale \"web=x\": the count must be a whole number from 0 to 2147483647\nRun 'slipway scale --help' for usage.\n"},
 		{[]string{"config", "set", "2FA=1"}, 2, "error: config set: \"2FA\" is not a valid config var name (letters, digits, _, . and - only, not starting with a digit)\nRun 'slipway config set --help' for usage.\n"},
+		{[]string{"promote", "-o", "json"}, 2, "error: -o json: only --preview prints JSON or YAML\nRun 'slipway promote --help' for usage.\n"},
+		{[]string{"rollback", "--dry-run", "-o", "xml"}, 2, "error: -o xml: expected table, json or yaml\nRun 'slipway rollback --help' for usage.\n"},
 		{[]string{"releases", "-a", "shop", "--kubeconfig", empty}, 1,
 			"error: no Kubernetes cluster configured: kubeconfig " + empty + " is empty\n  hint: start a local cluster with 'slipway sandbox up' and run 'eval \"$(slipway sandbox env)\"'\n"},
 	} {

@@ -197,11 +197,21 @@ func (m *Manager) restore(ctx context.Context, target *release.Release, desc str
 // restoredValues are target's values with the live formation (cur is the deployed release)
 // and no release command.
 func (m *Manager) restoredValues(ctx context.Context, target, cur *release.Release) (*charts.Values, error) {
-	v, err := valuesOf(target)
+	v, err := rollbackValues(target)
 	if err != nil {
 		return nil, err
 	}
 	if err := m.keepFormation(ctx, v, cur); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// rollbackValues are what a release restoring target runs before the live formation is put
+// in: target's image, process types and config, and no release command.
+func rollbackValues(target *release.Release) (*charts.Values, error) {
+	v, err := valuesOf(target)
+	if err != nil {
 		return nil, err
 	}
 	v.Release.Enabled = false

@@ -64,3 +64,27 @@ func (m *Manager) deployConfig(a *app.App, prev *charts.Values, generate func() 
 	c.Missing = nil
 	return c, nil
 }
+
+// configDiff compares two sets of config vars by name and value and returns only names,
+// sorted: those in to and not in from, in from and not in to, and in both with different
+// values.
+func configDiff(from, to map[string]string) (added, removed, changed []string) {
+	for k, v := range to {
+		old, ok := from[k]
+		switch {
+		case !ok:
+			added = append(added, k)
+		case old != v:
+			changed = append(changed, k)
+		}
+	}
+	for k := range from {
+		if _, ok := to[k]; !ok {
+			removed = append(removed, k)
+		}
+	}
+	slices.Sort(added)
+	slices.Sort(removed)
+	slices.Sort(changed)
+	return added, removed, changed
+}

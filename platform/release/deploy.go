@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 	"time"
@@ -38,11 +36,8 @@ func (m *Manager) Deploy(ctx context.Context, o DeployOptions) (*Result, error) 
 }
 
 func (m *Manager) deploy(ctx context.Context, o DeployOptions, desc string, promoted *charts.Values) (*Result, error) {
-	if o.App == nil || o.Image.Repository == "" {
-		return nil, errors.New("deploy: no app or no image")
-	}
-	if o.App.Name != m.App {
-		return nil, fmt.Errorf("deploy: the app is %s, the manager's %s", o.App.Name, m.App)
+	if err := m.checkDeploy(o); err != nil {
+		return nil, err
 	}
 	// Everything that can be checked without the cluster changing is checked first.
 	p, err := m.plan(ctx, o, desc, promoted)

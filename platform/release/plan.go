@@ -2,7 +2,10 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"helm.sh/helm/v3/pkg/release"
 
 	"github.com/slipwayhq/slipway/charts"
 	"github.com/slipwayhq/slipway/platform/app"
@@ -17,20 +20,46 @@ type plan struct {
 	warnings  []app.Warning
 }
 
+// checkDeploy checks a deploy's options against the manager, before anything is read.
+func (m *Manager) checkDeploy(o DeployOptions) error {
+	if o.App == nil || o.Image.Repository == "" {
+		return errors.New("deploy: no app or no image")
+	}
+	if o.App.Name != m.App {
+		return fmt.Errorf("deploy: the app is %s, the manager's %s", o.App.Name, m.App)
+	}
+	return nil
+}
+
 // plan computes a deploy's chart and values against the current release and live formation.
 func (m *Manager) plan(ctx context.Context, o DeployOptions, desc string, promoted *charts.Values) (*plan, error) {
-	a := o.App
-	p := &plan{}
 	rels, err := m.history()
+	if err != nil {
+		return nil, err
+	}
+	formation, err := m.Kube.Formation(ctx, m.App)
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.planOver(o, desc, promoted, deployed(rels), formation)
 	if err != nil {
 		return nil, err
 	}
 	if len(rels) > 0 {
 		p.latest = rels[len(rels)-1].Version
 	}
-	cur := deployed(rels)
+	return p, nil
+}
+
+// planOver computes a deploy's chart and values over cur, the deployed release (nil: none),
+// with formation as the replica counts by type (nil: the files'). It reads the app's files
+// and nothing on the cluster: a preview runs it as the deploy does.
+func (m *Manager) planOver(o DeployOptions, desc string, promoted *charts.Values, cur *release.Release, formation map[string]int) (*plan, error) {
+	a := o.App
+	p := &plan{}
 	var prev *charts.Values
 	if cur != nil {
+		var err error
 		if prev, err = valuesOf(cur); err != nil {
 			return nil, err
 		}
@@ -40,10 +69,6 @@ func (m *Manager) plan(ctx context.Context, o DeployOptions, desc string, promot
 		return nil, err
 	}
 	p.generated = cfg.Generated
-	formation, err := m.Kube.Formation(ctx, m.App)
-	if err != nil {
-		return nil, err
-	}
 	opts := charts.Options{Environment: m.Environment, Tag: o.Image.Tag, Digest: o.Image.Digest, Version: o.Version, Replicas: formation}
 	gen, err := charts.Generate(a, opts)
 	if err != nil {

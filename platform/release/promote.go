@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"helm.sh/helm/v3/pkg/release"
+
 	"github.com/slipwayhq/slipway/charts"
 	"github.com/slipwayhq/slipway/platform/app"
 	"github.com/slipwayhq/slipway/platform/image"
@@ -16,6 +18,47 @@ import (
 // other than the source environment's (and the image is not there already); otherwise
 // the release runs the same reference (repository, tag and digest).
 func (m *Manager) Promote(ctx context.Context, src *Manager, po PromoteOptions) (*Result, error) {
+	p, err := m.promotion(src, po)
+	if err != nil {
+		return nil, err
+	}
+	o := p.opts
+	var copied string
+	if p.copyTo != "" {
+		cp := m.Copy
+		if cp == nil {
+			cp = image.Copy
+		}
+		m.send(progress.Copy, progress.Running, "Copying %s to %s", o.Image, p.copyTo)
+		to, err := cp(ctx, o.Image, p.copyTo)
+		if err != nil {
+			return nil, err
+		}
+		copied = fmt.Sprintf("copied %s to %s", o.Image, to)
+		o.Image = to
+	}
+	res, err := m.deploy(ctx, o, p.desc, p.values)
+	if res != nil {
+		res.Copied = copied
+	}
+	return res, err
+}
+
+// promotion is the deploy a promotion makes.
+type promotion struct {
+	// from is the source environment's deployed release, and values its values.
+	from   *release.Release
+	values *charts.Values
+	// opts deploy from's image (as it is in the source environment) and version.
+	opts DeployOptions
+	desc string
+	// copyTo is the repository the image is copied into first ("" when it runs as it is).
+	copyTo string
+}
+
+// promotion reads what promoting src's deployed release into this environment deploys. It
+// reads src's release records and nothing else.
+func (m *Manager) promotion(src *Manager, po PromoteOptions) (*promotion, error) {
 	from, err := src.current()
 	if err != nil {
 		return nil, err
@@ -27,33 +70,17 @@ func (m *Manager) Promote(ctx context.Context, src *Manager, po PromoteOptions) 
 	if err != nil {
 		return nil, err
 	}
-	o := DeployOptions{App: po.App, Timeout: po.Timeout, Force: po.Force}
-	o.Image = Image{Repository: fv.Image.Repository, Tag: fv.Image.Tag, Digest: fv.Image.Digest}
-	o.Version = fv.App.Version
-	desc := fmt.Sprintf("Promote v%d from %s", from.Version, src.Environment)
-	var copied string
-	if dst := copyTarget(po.App, po.From, o.Image); dst != "" {
+	p := &promotion{from: from, values: fv, desc: fmt.Sprintf("Promote v%d from %s", from.Version, src.Environment)}
+	p.opts = DeployOptions{App: po.App, Timeout: po.Timeout, Force: po.Force, Version: fv.App.Version,
+		Image: Image{Repository: fv.Image.Repository, Tag: fv.Image.Tag, Digest: fv.Image.Digest}}
+	if dst := copyTarget(po.App, po.From, p.opts.Image); dst != "" {
 		// This environment pulls from another registry: the image goes there first, by digest.
-		if o.Image.Digest == "" {
-			return nil, fmt.Errorf("promote v%d from %s: its image %s has no digest, so it cannot be copied to %s; deploy it by digest first", from.Version, src.Environment, o.Image, dst)
+		if p.opts.Image.Digest == "" {
+			return nil, fmt.Errorf("promote v%d from %s: its image %s has no digest, so it cannot be copied to %s; deploy it by digest first", from.Version, src.Environment, p.opts.Image, dst)
 		}
-		cp := m.Copy
-		if cp == nil {
-			cp = image.Copy
-		}
-		m.send(progress.Copy, progress.Running, "Copying %s to %s", o.Image, dst)
-		to, err := cp(ctx, o.Image, dst)
-		if err != nil {
-			return nil, err
-		}
-		copied = fmt.Sprintf("copied %s to %s", o.Image, to)
-		o.Image = to
+		p.copyTo = dst
 	}
-	res, err := m.deploy(ctx, o, desc, fv)
-	if res != nil {
-		res.Copied = copied
-	}
-	return res, err
+	return p, nil
 }
 
 // copyTarget is the repository a promotion copies img into, or "" when it runs img as it
