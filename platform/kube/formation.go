@@ -90,11 +90,7 @@ func (c *Client) Processes(ctx context.Context, app string) ([]Process, error) {
 	if err != nil {
 		return nil, c.Explain(fmt.Errorf("list autoscalers in %s: %w", c.Namespace, err))
 	}
-	var out []Process
-	for i := range deps.Items {
-		out = append(out, process(&deps.Items[i], pods.Items, hpas.Items))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	out := ProcessesOf(app, deps.Items, pods.Items, hpas.Items)
 	// Pods the cluster refuses to create (admission, quota) exist nowhere: their
 	// controller says so.
 	if len(out) > 0 {
@@ -105,12 +101,28 @@ func (c *Client) Processes(ctx context.Context, app string) ([]Process, error) {
 		for _, r := range refused {
 			for i := range out {
 				if out[i].Type == r.Process {
-					out[i].Status = "pods cannot be created: " + r.Reason
+					out[i].Status = StatusRefused + ": " + r.Reason
 				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// ProcessesOf is the live state of app's process types, sorted by type, from its
+// Deployments, pods and autoscalers: a LIST's items or an informer's cache. Objects of other
+// apps (another app.kubernetes.io/instance) are left out, so a whole namespace's objects
+// may be passed; an autoscaler is matched to its Deployment by its target's name. It does
+// not look for refusals (see Refusals): those need ReplicaSets, Jobs and events.
+func ProcessesOf(app string, deps []appsv1.Deployment, pods []corev1.Pod, hpas []autoscalingv2.HorizontalPodAutoscaler) []Process {
+	var out []Process
+	for i := range deps {
+		if deps[i].Labels[LabelInstance] == app {
+			out = append(out, process(&deps[i], pods, hpas))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	return out
 }
 
 func process(d *appsv1.Deployment, pods []corev1.Pod, hpas []autoscalingv2.HorizontalPodAutoscaler) Process {
@@ -132,7 +144,7 @@ func process(d *appsv1.Deployment, pods []corev1.Pod, hpas []autoscalingv2.Horiz
 	var own []*corev1.Pod
 	for i := range pods {
 		pod := &pods[i]
-		if pod.Labels[LabelComponent] != typ {
+		if pod.Labels[LabelComponent] != typ || pod.Labels[LabelInstance] != d.Labels[LabelInstance] {
 			continue
 		}
 		pp := podStatus(pod)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -200,5 +203,50 @@ func TestScaleGone(t *testing.T) {
 	_, err := c.Scale(context.Background(), "shop", map[string]int{"web": 1})
 	if err == nil || err.Error() != "scale web: deployment shop-web is gone" {
 		t.Errorf("Scale = %v", err)
+	}
+}
+
+// TestProcessesOf: fed a whole namespace's objects (as from an informer's cache), the pure
+// function keeps the app's own and agrees with Processes, which lists by label.
+func TestProcessesOf(t *testing.T) {
+	var deps []appsv1.Deployment
+	var pods []corev1.Pod
+	var hpas []autoscalingv2.HorizontalPodAutoscaler
+	for _, o := range shop() {
+		switch o := o.(type) {
+		case *appsv1.Deployment:
+			deps = append(deps, *o)
+		case *corev1.Pod:
+			pods = append(pods, *o)
+		case *autoscalingv2.HorizontalPodAutoscaler:
+			hpas = append(hpas, *o)
+		}
+	}
+	slices.Reverse(deps) // the order objects come in does not matter
+	c, _ := fakeClient("shop-staging", shop()...)
+	for _, tc := range []struct {
+		app   string
+		types []string
+		pods  []int
+	}{
+		{"shop", []string{"web", "worker-beat"}, []int{2, 1}},
+		{"other", []string{"web"}, []int{1}},
+		{"nothing", nil, nil},
+	} {
+		t.Run(tc.app, func(t *testing.T) {
+			got := ProcessesOf(tc.app, deps, pods, hpas)
+			var types []string
+			var npods []int
+			for _, p := range got {
+				types, npods = append(types, p.Type), append(npods, len(p.Pods))
+			}
+			if !reflect.DeepEqual(types, tc.types) || !reflect.DeepEqual(npods, tc.pods) {
+				t.Errorf("ProcessesOf(%s) types %v with %v pods, want %v with %v", tc.app, types, npods, tc.types, tc.pods)
+			}
+			listed, err := c.Processes(context.Background(), tc.app)
+			if err != nil || !reflect.DeepEqual(listed, got) {
+				t.Errorf("Processes(%s) = %+v, %v\nProcessesOf gave %+v", tc.app, listed, err, got)
+			}
+		})
 	}
 }

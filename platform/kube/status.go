@@ -15,6 +15,9 @@ const (
 	StatusStopped  = "stopped"
 	StatusStarting = "starting"
 	StatusRolling  = "rolling out"
+	// StatusRefused starts the status of a type whose pods the cluster refuses to create
+	// ("pods cannot be created: " and the cluster's reason).
+	StatusRefused = "pods cannot be created"
 )
 
 // trouble is what is wrong with one pod, most telling first.

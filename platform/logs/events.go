@@ -114,7 +114,7 @@ func (r *Reader) followEvents(ctx context.Context, o Options, start time.Time) {
 		seen[e.Name] = t
 		r.emit(r.eventLine(e))
 	}
-	inf := informer(events.List, events.Watch, func(lo *metav1.ListOptions) { lo.FieldSelector = "type=Warning" }, &corev1.Event{})
+	inf := kube.Informer(events.List, events.Watch, func(lo *metav1.ListOptions) { lo.FieldSelector = "type=Warning" }, &corev1.Event{})
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: show, UpdateFunc: func(_, obj any) { show(obj) }})
 	inf.RunWithContext(ctx)
 }

@@ -10,8 +10,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/slipwayhq/slipway/platform/kube"
@@ -29,7 +27,7 @@ func (r *Reader) follow(ctx context.Context, o Options) error {
 	if _, err := pods.List(ctx, metav1.ListOptions{LabelSelector: sel, Limit: 1}); err != nil {
 		return r.Kube.Explain(fmt.Errorf("list the pods of %s: %w", o.App, err))
 	}
-	inf := informer(pods.List, pods.Watch, func(lo *metav1.ListOptions) { lo.LabelSelector = sel }, &corev1.Pod{})
+	inf := kube.Informer(pods.List, pods.Watch, func(lo *metav1.ListOptions) { lo.LabelSelector = sel }, &corev1.Pod{})
 	f := &follower{r: r, o: o, ctx: ctx, streams: map[string]bool{}, first: map[string]bool{}}
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
 		AddFunc: func(obj any, initial bool) {
@@ -65,29 +63,6 @@ func (r *Reader) follow(ctx context.Context, o Options) error {
 	f.wg.Wait()
 	return nil
 }
-
-// informer lists and watches the objects list and watch return, with the options narrowed
-// by narrow (a selector), and keeps them in a cache.
-func informer[L runtime.Object](list func(context.Context, metav1.ListOptions) (L, error), watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error),
-	narrow func(*metav1.ListOptions), obj runtime.Object) cache.SharedIndexInformer {
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
-			narrow(&lo)
-			return list(ctx, lo)
-		},
-		WatchFuncWithContext: func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
-			narrow(&lo)
-			return watchFn(ctx, lo)
-		},
-	}
-	return cache.NewSharedIndexInformer(listThenWatch{lw}, obj, 0, cache.Indexers{})
-}
-
-// listThenWatch lists and then watches: the streaming "watch list" needs a feature the
-// API server may not have (older servers, client-go's fake), and ends in a wait without one.
-type listThenWatch struct{ *cache.ListWatch }
-
-func (listThenWatch) IsWatchListSemanticsUnSupported() bool { return true }
 
 // follower starts one stream per container instance (pod, container, restart count).
 type follower struct {
