@@ -74,10 +74,11 @@ func StartTmux(t testing.TB, width, height int, env []string, dir string, argv .
 	if err := os.WriteFile(conf, fmt.Appendf(nil, tmuxConf, term), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	name := argv[0]
 	t.Cleanup(func() {
 		if t.Failed() {
 			if screen, err := m.capture(); err == nil {
-				t.Logf("last screen of %s:\n%s", argv[0], frame(screen))
+				t.Logf("last screen of %s:\n%s", name, frame(screen))
 			}
 		}
 		m.stop()
@@ -273,7 +274,7 @@ func (m *Tmux) PID() int { return m.pid }
 // ignored that.
 func (m *Tmux) stop() {
 	_, _ = m.run("kill-server")
-	if m.pid == 0 {
+	if m.start == 0 { // gone before its start time was read: the PID may be another's now
 		return
 	}
 	deadline := time.Now().Add(2 * time.Second)
