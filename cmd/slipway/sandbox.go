@@ -21,6 +21,7 @@ type sandboxOptions struct {
 	nodes    int
 	realNode bool
 	keep     bool
+	kill     bool
 }
 
 func newSandboxCmd(g *globals) *cobra.Command {
@@ -96,11 +97,15 @@ the same ports and state, to see how a client copes with the API server going aw
 		Long: `Stop one control-plane component of the running sandbox (SIGTERM, then SIGKILL after
 5 seconds), leaving the others running. COMPONENT is one of:
   ` + components + `
-'sandbox start COMPONENT' starts it again; 'sandbox status' shows it stopped.`,
-		Example: `  slipway sandbox stop kube-apiserver`,
-		Args:    argsBetween(1, 1, "one COMPONENT"),
-		RunE:    func(c *cobra.Command, args []string) error { return runSandboxStop(g, o, args[0]) },
+'sandbox start COMPONENT' starts it again; 'sandbox status' shows it stopped. The API
+server shuts down gracefully but keeps its clients' watches open until it is killed, 5
+seconds later; with --kill it ends at once, as in a crash.`,
+		Example: `  slipway sandbox stop kube-apiserver
+  slipway sandbox stop --kill etcd`,
+		Args: argsBetween(1, 1, "one COMPONENT"),
+		RunE: func(c *cobra.Command, args []string) error { return runSandboxStop(g, o, args[0]) },
 	}
+	stop.Flags().BoolVar(&o.kill, "kill", false, "send SIGKILL at once, as a crash would, instead of SIGTERM and 5 seconds' grace")
 	start := &cobra.Command{
 		Use:   "start COMPONENT",
 		Short: "Start a stopped control-plane component again and wait until it serves",
@@ -239,12 +244,16 @@ func runSandboxStop(g *globals, o *sandboxOptions, component string) error {
 	if err != nil {
 		return err
 	}
-	stopped, err := s.Stop(component)
+	stop, done := s.Stop, "stopped"
+	if o.kill {
+		stop, done = s.Kill, "killed"
+	}
+	stopped, err := stop(component)
 	if err != nil {
 		return componentError("stop", err)
 	}
 	if stopped {
-		fmt.Fprintf(g.streams.Err, "%s stopped\n", component)
+		fmt.Fprintf(g.streams.Err, "%s %s\n", component, done)
 	} else {
 		fmt.Fprintf(g.streams.Err, "%s was not running\n", component)
 	}

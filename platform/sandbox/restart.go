@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
 )
 
-// ControlPlane lists the components Stop and Start act on one at a time, in start order:
+// ControlPlane lists the components Stop, Kill and Start act on one at a time, in start order:
 // a client of the sandbox can be shown its API server, or etcd behind it, going away and
 // coming back. The nodes' daemons (kwok, the real node's) are left to Up and Down.
 var ControlPlane = []string{Etcd, KubeAPIServer, KubeControllerManager, KubeScheduler}
@@ -20,11 +22,11 @@ var controlPlaneNeeds = map[string]string{
 	KubeScheduler:         KubeAPIServer,
 }
 
-// ErrNoSandbox is returned by Stop and Start when no sandbox was started in the state
+// ErrNoSandbox is returned by Stop, Kill and Start when no sandbox was started in the state
 // directory.
 var ErrNoSandbox = errors.New("no sandbox has been started")
 
-// NotControlPlaneError is the refusal of Stop or Start to act on a component that is not
+// NotControlPlaneError is the refusal of Stop, Kill or Start to act on a component that is not
 // in ControlPlane.
 type NotControlPlaneError struct {
 	Component string
@@ -56,8 +58,18 @@ func (s *Sandbox) process(component string) (*state, int, error) {
 // Stop stops one control-plane component (SIGTERM, then SIGKILL after StopGrace), the rest
 // of the sandbox running on. It reports false when the component was not running. The
 // state keeps the component's record, so that Status shows it stopped and Start starts
-// it again.
+// it again. The API server, whose clients keep their watches open, takes the whole grace.
 func (s *Sandbox) Stop(component string) (stopped bool, err error) {
+	return s.stop(component, false)
+}
+
+// Kill is Stop with SIGKILL at once, as a crash would end the component: its clients see
+// their connections reset, without a graceful shutdown first.
+func (s *Sandbox) Kill(component string) (killed bool, err error) {
+	return s.stop(component, true)
+}
+
+func (s *Sandbox) stop(component string, kill bool) (bool, error) {
 	s.defaults()
 	st, i, err := s.process(component)
 	if err != nil {
@@ -66,6 +78,14 @@ func (s *Sandbox) Stop(component string) (stopped bool, err error) {
 	p := st.Processes[i]
 	if !alive(p) {
 		return false, nil
+	}
+	if kill {
+		fmt.Fprintf(s.Progress, "killing %s\n", component)
+		signalGroup(p.PID, syscall.SIGKILL)
+		if !waitGone(p, 3*time.Second) {
+			return false, &ComponentError{Component: component, Log: p.Log, Err: errors.New("still running after SIGKILL")}
+		}
+		return true, nil
 	}
 	fmt.Fprintf(s.Progress, "stopping %s\n", component)
 	if left := stopProcesses([]Process{p}, s.StopGrace); len(left) > 0 {

@@ -85,6 +85,7 @@ func TestStopStartRefusals(t *testing.T) {
 		{"kwok is not the control plane", Kwok, s.Stop, `"kwok" is not a control-plane component of the sandbox: one of etcd, kube-apiserver, kube-controller-manager, kube-scheduler can be stopped and started`},
 		{"nor the kubelet", Kubelet, func(c string) (bool, error) { return s.Start(t.Context(), c) }, `"kubelet" is not a control-plane component`},
 		{"an unknown name", "apiserver", s.Stop, `"apiserver" is not a control-plane component`},
+		{"kill kwok", Kwok, s.Kill, `"kwok" is not a control-plane component`},
 		{"not in the state", KubeScheduler, s.Stop, "never started kube-scheduler"},
 		{"the API server needs etcd", KubeAPIServer, func(c string) (bool, error) { return s.Start(t.Context(), c) }, "kube-apiserver needs etcd, which is stopped: start etcd first"},
 		{"the controller manager needs the API server", KubeControllerManager, func(c string) (bool, error) {
@@ -161,8 +162,11 @@ func TestStartStop(t *testing.T) {
 	}{
 		{"stop", func() (bool, error) { return s.Stop(Etcd) }, true, map[string]bool{Etcd: false, KubeScheduler: true}},
 		{"stop again", func() (bool, error) { return s.Stop(Etcd) }, false, map[string]bool{Etcd: false, KubeScheduler: true}},
+		{"kill the stopped", func() (bool, error) { return s.Kill(Etcd) }, false, map[string]bool{Etcd: false, KubeScheduler: true}},
 		{"start", func() (bool, error) { return s.Start(t.Context(), Etcd) }, true, map[string]bool{Etcd: true, KubeScheduler: true}},
 		{"start again", func() (bool, error) { return s.Start(t.Context(), Etcd) }, false, map[string]bool{Etcd: true, KubeScheduler: true}},
+		{"kill", func() (bool, error) { return s.Kill(Etcd) }, true, map[string]bool{Etcd: false, KubeScheduler: true}},
+		{"start after the kill", func() (bool, error) { return s.Start(t.Context(), Etcd) }, true, map[string]bool{Etcd: true, KubeScheduler: true}},
 	} {
 		changed, err := step.op()
 		if err != nil || changed != step.changed {
