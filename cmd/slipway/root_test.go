@@ -57,6 +57,10 @@ func TestUsageExitCodes(t *testing.T) {
 		{[]string{"config", "set", "2FA=1"}, 2, "error: config set: \"2FA\" is not a valid config var name (letters, digits, _, . and - only, not starting with a digit)\nRun 'slipway config set --help' for usage.\n"},
 		{[]string{"promote", "-o", "json"}, 2, "error: -o json: only --preview prints JSON or YAML\nRun 'slipway promote --help' for usage.\n"},
 		{[]string{"rollback", "--dry-run", "-o", "xml"}, 2, "error: -o xml: expected table, json or yaml\nRun 'slipway rollback --help' for usage.\n"},
+		{[]string{"sandbox", "stop", "kwok", "--state-dir", "none"}, 2, "error: sandbox stop: \"kwok\" is not a control-plane component of the sandbox: one of etcd, kube-apiserver, kube-controller-manager, kube-scheduler can be stopped and started\nRun 'slipway sandbox stop --help' for usage.\n"},
+		{[]string{"sandbox", "start", "--state-dir", "none"}, 2, "error: slipway sandbox start takes one COMPONENT, got 0 arguments\nRun 'slipway sandbox start --help' for usage.\n"},
+		{[]string{"sandbox", "start", "kube-apiserver", "--state-dir", "none"}, 1,
+			"error: sandbox start: no sandbox has been started in " + filepath.Join(dir, "none") + "\n  hint: start one with 'slipway sandbox up'\n"},
 		{[]string{"releases", "-a", "shop", "--kubeconfig", empty}, 1,
 			"error: no Kubernetes cluster configured: kubeconfig " + empty + " is empty\n  hint: start a local cluster with 'slipway sandbox up' and run 'eval \"$(slipway sandbox env)\"'\n"},
 	} {

@@ -21,12 +21,13 @@ type sandboxOptions struct {
 	nodes    int
 	realNode bool
 	keep     bool
+	kill     bool
 }
 
 func newSandboxCmd(g *globals) *cobra.Command {
 	o := &sandboxOptions{}
 	c := &cobra.Command{
-		Use:   "sandbox up|down|env|status",
+		Use:   "sandbox up|down|env|status|stop|start",
 		Short: "Run a throwaway local Kubernetes cluster",
 		Long: `Run a throwaway Kubernetes cluster on this machine, no cloud needed: the upstream
 control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) on loopback,
@@ -40,17 +41,24 @@ With --real-node (root; apt-get install docker.io containernetworking-plugins) t
 also runs a real node: a kubelet on a containerd of its own, kube-proxy, and an image
 registry on localhost:5000 (or another free port) that pods pull from. Pods really run
 there, with probes, logs, exec and Services; the simulated nodes are tainted
-kwok.x-k8s.io/node=fake:NoSchedule so that workloads land on the real node.`,
+kwok.x-k8s.io/node=fake:NoSchedule so that workloads land on the real node.
+
+'sandbox stop COMPONENT' and 'sandbox start COMPONENT' stop one control-plane component
+(etcd, kube-apiserver, kube-controller-manager or kube-scheduler) and start it again with
+the same ports and state, to see how a client copes with the API server going away;
+'sandbox down' stops it too.`,
 		Example: `  slipway sandbox up                 # start, then: eval "$(slipway sandbox env)"
   slipway sandbox up --real-node     # with a kubelet on containerd and a registry (root)
   slipway sandbox status
+  slipway sandbox stop kube-apiserver    # the API server goes away…
+  slipway sandbox start kube-apiserver   # …and comes back on the same port
   slipway sandbox down               # stop everything and remove the state`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("unknown sandbox command %q: use up, down, env or status", args[0])}
+				return usageError{fmt.Errorf("unknown sandbox command %q: use up, down, env, status, stop or start", args[0])}
 			}
-			return usageError{errors.New("slipway sandbox needs a command: up, down, env or status")}
+			return usageError{errors.New("slipway sandbox needs a command: up, down, env, status, stop or start")}
 		},
 	}
 	c.PersistentFlags().StringVar(&o.dir, "state-dir", "", "the sandbox's state directory, relative to the app directory (-C) unless absolute (default: <cache>/sandbox/state)")
@@ -82,7 +90,35 @@ kwok.x-k8s.io/node=fake:NoSchedule so that workloads land on the real node.`,
 		Args:  noArgs,
 		RunE:  func(c *cobra.Command, _ []string) error { return runSandboxStatus(g, o) },
 	}
-	c.AddCommand(up, down, env, status)
+	components := strings.Join(sandbox.ControlPlane, ", ")
+	stop := &cobra.Command{
+		Use:   "stop COMPONENT",
+		Short: "Stop one control-plane component, the rest of the sandbox running on",
+		Long: `Stop one control-plane component of the running sandbox (SIGTERM, then SIGKILL after
+5 seconds), leaving the others running. COMPONENT is one of:
+  ` + components + `
+'sandbox start COMPONENT' starts it again; 'sandbox status' shows it stopped. The API
+server shuts down gracefully but keeps its clients' watches open until it is killed, 5
+seconds later; with --kill it ends at once, as in a crash.`,
+		Example: `  slipway sandbox stop kube-apiserver
+  slipway sandbox stop --kill etcd`,
+		Args: argsBetween(1, 1, "one COMPONENT"),
+		RunE: func(c *cobra.Command, args []string) error { return runSandboxStop(g, o, args[0]) },
+	}
+	stop.Flags().BoolVar(&o.kill, "kill", false, "send SIGKILL at once, as a crash would, instead of SIGTERM and 5 seconds' grace")
+	start := &cobra.Command{
+		Use:   "start COMPONENT",
+		Short: "Start a stopped control-plane component again and wait until it serves",
+		Long: `Start a control-plane component of the sandbox that 'sandbox stop' stopped (or that died)
+with the program, arguments and ports it had, and wait until it serves. COMPONENT is one of:
+  ` + components + `
+The API server needs etcd running; the controller manager and the scheduler need the API
+server.`,
+		Example: `  slipway sandbox start kube-apiserver`,
+		Args:    argsBetween(1, 1, "one COMPONENT"),
+		RunE:    func(c *cobra.Command, args []string) error { return runSandboxStart(c.Context(), g, o, args[0]) },
+	}
+	c.AddCommand(up, down, env, status, stop, start)
 	return c
 }
 
@@ -185,6 +221,64 @@ func runSandboxDown(g *globals, o *sandboxOptions) error {
 		fmt.Fprintln(g.streams.Err, "no sandbox was running")
 	} else {
 		fmt.Fprintf(g.streams.Err, "sandbox stopped\n")
+	}
+	return nil
+}
+
+// componentError makes a name outside the control plane a usage error, and adds the
+// command that starts a sandbox when there is none.
+func componentError(verb string, err error) error {
+	var nc *sandbox.NotControlPlaneError
+	switch {
+	case errors.As(err, &nc):
+		return usageError{fmt.Errorf("sandbox %s: %w", verb, err)}
+	case errors.Is(err, sandbox.ErrNoSandbox):
+		return &sandboxHintError{fmt.Errorf("sandbox %s: %w", verb, err), "start one with 'slipway sandbox up'"}
+	}
+	return sandboxHint(fmt.Errorf("sandbox %s: %w", verb, err))
+}
+
+func runSandboxStop(g *globals, o *sandboxOptions, component string) error {
+	g.cleansUp() // a stop is not left half done by one Ctrl-C
+	s, _, err := sandboxFor(g, o)
+	if err != nil {
+		return err
+	}
+	stop, done := s.Stop, "stopped"
+	if o.kill {
+		stop, done = s.Kill, "killed"
+	}
+	stopped, err := stop(component)
+	if err != nil {
+		return componentError("stop", err)
+	}
+	if stopped {
+		fmt.Fprintf(g.streams.Err, "%s %s\n", component, done)
+	} else {
+		fmt.Fprintf(g.streams.Err, "%s was not running\n", component)
+	}
+	return nil
+}
+
+func runSandboxStart(ctx context.Context, g *globals, o *sandboxOptions, component string) error {
+	g.cleansUp() // an interrupted start stops what it started
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, _, err := sandboxFor(g, o)
+	if err != nil {
+		return err
+	}
+	started, err := s.Start(ctx, component)
+	if err != nil {
+		return componentError("start", err)
+	}
+	if started {
+		fmt.Fprintf(g.streams.Err, "%s started\n", component)
+	} else {
+		fmt.Fprintf(g.streams.Err, "%s was already running\n", component)
 	}
 	return nil
 }

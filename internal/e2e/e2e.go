@@ -167,28 +167,78 @@ func SandboxBinaries(t testing.TB, progress io.Writer) (cache string) {
 // one calls Missing.
 func Sandbox(t testing.TB) (kubeconfig string) {
 	t.Helper()
+	return StartSandbox(t).Kubeconfig
+}
+
+// SandboxCluster is a throwaway cluster of one test (see StartSandbox), driven through the
+// real `slipway sandbox` commands.
+type SandboxCluster struct {
+	// Dir is the state directory: sandbox.json (the processes), logs/, kubeconfig.
+	Dir string
+	// Kubeconfig is the admin kubeconfig's path.
+	Kubeconfig string
+
+	t     testing.TB
+	bin   string
+	cache string
+}
+
+// StartSandbox is Sandbox returning the cluster, whose components the test can stop and
+// start.
+func StartSandbox(t testing.TB) *SandboxCluster {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: not with -short")
 	}
-	cache := SandboxBinaries(t, io.Discard)
-	bin := Slipway(t)
-	dir := filepath.Join(t.TempDir(), "sandbox")
-	run := func(args ...string) error {
-		cmd := exec.Command(bin, append([]string{"sandbox"}, append(args, "--state-dir", dir)...)...)
-		cmd.Env = append(os.Environ(), "SLIPWAY_CACHE="+cache)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("slipway sandbox %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return nil
-	}
+	c := &SandboxCluster{t: t, cache: SandboxBinaries(t, io.Discard), bin: Slipway(t), Dir: filepath.Join(t.TempDir(), "sandbox")}
+	c.Kubeconfig = filepath.Join(c.Dir, "kubeconfig")
 	t.Cleanup(func() {
-		if err := run("down"); err != nil {
+		if _, err := c.Run("down"); err != nil {
 			t.Errorf("stop the sandbox: %v", err)
 		}
 	})
-	if err := run("up"); err != nil {
+	if _, err := c.Run("up"); err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(dir, "kubeconfig")
+	return c
+}
+
+// Run runs `slipway sandbox ARGS --state-dir DIR` and returns its output (stdout and
+// stderr), or an error with it.
+func (c *SandboxCluster) Run(args ...string) (string, error) {
+	cmd := exec.Command(c.bin, append([]string{"sandbox"}, append(args, "--state-dir", c.Dir)...)...)
+	cmd.Env = append(os.Environ(), "SLIPWAY_CACHE="+c.cache)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("slipway sandbox %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// Stop stops one control-plane component (sandbox.KubeAPIServer, sandbox.Etcd, …) with
+// `slipway sandbox stop`, or fails the test.
+func (c *SandboxCluster) Stop(component string) {
+	c.t.Helper()
+	if _, err := c.Run("stop", component); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// Kill ends one control-plane component at once, as a crash would, with `slipway sandbox
+// stop --kill`, or fails the test. Stop gives the API server 5 seconds of graceful
+// shutdown, during which its clients' watches stay open; Kill resets them.
+func (c *SandboxCluster) Kill(component string) {
+	c.t.Helper()
+	if _, err := c.Run("stop", "--kill", component); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// Start starts a stopped control-plane component again with `slipway sandbox start`, on
+// its port and state, and returns once it serves, or fails the test.
+func (c *SandboxCluster) Start(component string) {
+	c.t.Helper()
+	if _, err := c.Run("start", component); err != nil {
+		c.t.Fatal(err)
+	}
 }

@@ -4,7 +4,9 @@
 // are built once with the local go toolchain into a cache directory and reused.
 //
 // Build compiles the binaries; Sandbox starts, inspects and stops a cluster whose state
-// (certificates, etcd data, logs, PIDs, kubeconfig) lives in one directory.
+// (certificates, etcd data, logs, PIDs, kubeconfig) lives in one directory, and stops and
+// starts one control-plane component at a time (Stop, Kill, Start), for tests of how
+// clients cope with the API server going away.
 //
 // With RealNode the sandbox also runs a real node on this machine (root): a kubelet on a
 // containerd of its own, kube-proxy, and an image registry on loopback that the node pulls

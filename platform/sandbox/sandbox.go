@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -335,18 +336,10 @@ func (r *run) up(ctx context.Context, stages []string, pki PKI, ca []byte, token
 		component string
 		ready     func(context.Context) error
 	}{
-		{Etcd, func(ctx context.Context) error {
-			return httpOK(ctx, http.DefaultClient, loopbackURL("http", r.st.Ports.EtcdClient)+"/health", "")
-		}},
-		{KubeAPIServer, func(ctx context.Context) error {
-			return httpOK(ctx, client, r.st.Server+"/readyz", token)
-		}},
-		{KubeControllerManager, func(ctx context.Context) error {
-			return httpOK(ctx, insecureClient, loopbackURL("https", r.st.Ports.ControllerManager)+"/healthz", "")
-		}},
-		{KubeScheduler, func(ctx context.Context) error {
-			return httpOK(ctx, insecureClient, loopbackURL("https", r.st.Ports.Scheduler)+"/healthz", "")
-		}},
+		{Etcd, r.ready(Etcd, client, token)},
+		{KubeAPIServer, r.ready(KubeAPIServer, client, token)},
+		{KubeControllerManager, r.ready(KubeControllerManager, client, token)},
+		{KubeScheduler, r.ready(KubeScheduler, client, token)},
 		{Kwok, nil},
 	}
 	for _, ph := range phases {
@@ -396,8 +389,32 @@ func (r *run) up(ctx context.Context, stages []string, pki PKI, ca []byte, token
 	return res, nil
 }
 
+// ready returns the check that a control-plane component serves, nil for another
+// component; client trusts the sandbox's CA, token is the admin's.
+func (r *run) ready(component string, client *http.Client, token string) func(context.Context) error {
+	p := r.st.Ports
+	switch component {
+	case Etcd:
+		return func(ctx context.Context) error {
+			return httpOK(ctx, http.DefaultClient, loopbackURL("http", p.EtcdClient)+"/health", "")
+		}
+	case KubeAPIServer:
+		return func(ctx context.Context) error { return httpOK(ctx, client, r.st.Server+"/readyz", token) }
+	case KubeControllerManager:
+		return func(ctx context.Context) error {
+			return httpOK(ctx, insecureClient, loopbackURL("https", p.ControllerManager)+"/healthz", "")
+		}
+	case KubeScheduler:
+		return func(ctx context.Context) error {
+			return httpOK(ctx, insecureClient, loopbackURL("https", p.Scheduler)+"/healthz", "")
+		}
+	}
+	return nil
+}
+
 // start launches component's program bin detached (its own session), its output in its log
-// file; env nil means this process's environment.
+// file; env nil means this process's environment. It records the process in the state,
+// in place of an earlier record of component (a restart).
 func (r *run) start(component, bin string, args, env []string) error {
 	logPath := r.l.logFile(component)
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -420,7 +437,12 @@ func (r *run) start(component, bin string, args, env []string) error {
 	}
 	r.cmds[component] = cmd
 	go func() { _ = cmd.Wait(); close(done) }()
-	r.st.Processes = append(r.st.Processes, Process{Name: component, PID: cmd.Process.Pid, Binary: bin, Log: logPath, StartTime: sysproc.StartTime(cmd.Process.Pid)})
+	rec := Process{Name: component, PID: cmd.Process.Pid, Binary: bin, Log: logPath, StartTime: sysproc.StartTime(cmd.Process.Pid)}
+	if i := slices.IndexFunc(r.st.Processes, func(p Process) bool { return p.Name == component }); i >= 0 {
+		r.st.Processes[i] = rec
+	} else {
+		r.st.Processes = append(r.st.Processes, rec)
+	}
 	return r.s.writeState(r.st)
 }
 
