@@ -2,14 +2,14 @@
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test check unit samples fuzz golden
+.PHONY: build test check unit samples screenshots fuzz golden
 
 build:
 	$(GO) build -o bin/slipway ./cmd/slipway
 
 # Static checks, every test of the module (end-to-end ones included: they build the real
 # helm CLI from its Go module once and cache it), and the Go sample's own tests.
-test: check unit samples
+test: check unit samples screenshots
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -18,7 +18,12 @@ check:
 
 # A fresh machine builds the sandbox's control plane once (about 8 minutes on 2 cores).
 unit:
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 30m -skip '^TestTUIOnSandbox$$' ./...
+
+# The dashboard's end-to-end test in tmux against the sandbox; it renders a screenshot of
+# each main view into docs/ (the README shows them), so they are regenerated on every run.
+screenshots:
+	SLIPWAY_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -timeout 20m -run '^TestTUIOnSandbox$$' ./cmd/slipway
 
 samples:
 	cd samples/go && $(GO) vet ./... && $(GO) test -count=1 ./...

@@ -29,11 +29,15 @@ type appView struct {
 	drift string
 }
 
-// histRead is an environment's history as read at its revision.
+// histRead is an environment's history as read at its current release (revision and
+// status: a release goes from pending to deployed without a new revision).
 type histRead struct {
-	revision int
-	rels     []release.Release
+	at   string
+	rels []release.Release
 }
+
+// releaseKey says which release an environment is at, for knowing when to read again.
+func releaseKey(a watch.AppEnv) string { return fmt.Sprintf("v%d %s", a.Revision, a.Status) }
 
 var (
 	keyPods      = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "pods"))
@@ -93,10 +97,10 @@ func (v *appView) refresh(m *Model) {
 
 // histMsg is an environment's history, read for the drift between staging and production.
 type histMsg struct {
-	env      string
-	revision int
-	rels     []release.Release
-	err      error
+	env  string
+	at   string
+	rels []release.Release
+	err  error
 }
 
 // open reads both environments' histories when the app has both (only this app's).
@@ -106,14 +110,15 @@ func (v *appView) open(m *Model) tea.Cmd {
 	}
 	var cmds []tea.Cmd
 	for _, e := range v.envs {
-		if h, ok := v.hist[e.Environment]; ok && h.revision == e.Revision {
+		at := releaseKey(e)
+		if h, ok := v.hist[e.Environment]; ok && h.at == at {
 			continue
 		}
-		v.hist[e.Environment] = histRead{revision: e.Revision}
-		t, rev, b, ctx := target(e), e.Revision, m.o.Backend, m.ctx
+		v.hist[e.Environment] = histRead{at: at}
+		t, b, ctx := target(e), m.o.Backend, m.ctx
 		cmds = append(cmds, func() tea.Msg {
 			rels, err := b.History(ctx, t)
-			return histMsg{env: t.Environment, revision: rev, rels: rels, err: err}
+			return histMsg{env: t.Environment, at: at, rels: rels, err: err}
 		})
 	}
 	return tea.Batch(cmds...)
@@ -140,7 +145,10 @@ func (v *appView) Update(m *Model, msg tea.Msg) tea.Cmd {
 			m.o.Log("history of %s in %s: %v", v.t.App, msg.env, msg.err)
 			return nil
 		}
-		v.hist[msg.env] = histRead{revision: msg.revision, rels: msg.rels}
+		if v.hist[msg.env].at != msg.at {
+			return nil // an older read; a newer one is on its way
+		}
+		v.hist[msg.env] = histRead{at: msg.at, rels: msg.rels}
 		v.computeDrift()
 		return nil
 	case tea.KeyPressMsg:

@@ -24,7 +24,7 @@ type configView struct {
 	revealed string
 	err      error
 	read     bool
-	revision int
+	at       string
 }
 
 var (
@@ -53,7 +53,7 @@ type configMsg struct {
 func (v *configView) open(m *Model) tea.Cmd {
 	t, b, ctx := v.t, m.o.Backend, m.ctx
 	if a, ok := m.envOf(t.App, t.Environment); ok {
-		v.revision = a.Revision
+		v.at = releaseKey(a)
 	}
 	return func() tea.Msg {
 		cfg, err := b.Config(ctx, t)
@@ -80,7 +80,7 @@ func (v *configView) rows() {
 func (v *configView) Update(m *Model, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case changedMsg:
-		if a, ok := m.envOf(v.t.App, v.t.Environment); ok && a.Revision != v.revision {
+		if a, ok := m.envOf(v.t.App, v.t.Environment); ok && releaseKey(a) != v.at {
 			return v.open(m)
 		}
 	case configMsg:

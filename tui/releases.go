@@ -20,8 +20,8 @@ type releasesView struct {
 	rels []release.Release
 	err  error
 	read bool
-	// revision is the current release the history was read at.
-	revision int
+	// at is the current release the history was read at.
+	at string
 }
 
 var keyRollback = key.NewBinding(key.WithKeys("enter", "R"), key.WithHelp("enter/R", "roll back to"))
@@ -47,7 +47,7 @@ type releasesMsg struct {
 func (v *releasesView) open(m *Model) tea.Cmd {
 	t, b, ctx := v.t, m.o.Backend, m.ctx
 	if a, ok := m.envOf(t.App, t.Environment); ok {
-		v.revision = a.Revision
+		v.at = releaseKey(a)
 	}
 	return func() tea.Msg {
 		rels, err := b.History(ctx, t)
@@ -63,7 +63,7 @@ func (v *releasesView) Update(m *Model, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case changedMsg:
 		// A release made elsewhere (the CLI, a push) shows up here.
-		if a, ok := m.envOf(v.t.App, v.t.Environment); ok && a.Revision != v.revision {
+		if a, ok := m.envOf(v.t.App, v.t.Environment); ok && releaseKey(a) != v.at {
 			return v.open(m)
 		}
 	case releasesMsg:
