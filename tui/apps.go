@@ -18,6 +18,7 @@ type appsView struct {
 	all, show []watch.AppEnv
 	filter    textinput.Model
 	filtering bool
+	synced    bool
 }
 
 var keyFilter = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter"))
@@ -56,7 +57,7 @@ func (v *appsView) filterHeight() int {
 }
 
 func (v *appsView) refresh(m *Model) {
-	v.all = m.apps
+	v.all, v.synced = m.apps, m.conn.Synced
 	v.apply(m)
 }
 
@@ -143,6 +144,9 @@ func (v *appsView) Update(m *Model, msg tea.Msg) tea.Cmd {
 }
 
 func (v *appsView) View() string {
+	if len(v.all) == 0 && !v.synced {
+		return "\n  reading the cluster…"
+	}
 	if len(v.all) == 0 {
 		return "\n  No apps deployed yet. Deploy one with 'slipway deploy' in its directory."
 	}
