@@ -88,6 +88,7 @@ Its own diagnostics go to --log-file, never to the screen.`,
 			}
 			logger.Printf("dashboard starts (cluster %s, app %v)", all.Server, start)
 			_, err = tea.NewProgram(m, opts...).Run()
+			logger.Printf("dashboard ends: %v", err)
 			if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 				return nil
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -46,8 +47,16 @@ func TestTUIOnSandbox(t *testing.T) {
 	c.ok(dir, "deploy", "--image", imgB, "--version", "bbbbbbb5678")
 	secret := c.config(stg, "dash")["SECRET_KEY"]
 
+	logFile := filepath.Join(t.TempDir(), "tui.log")
 	tm := e2e.StartTmux(t, 140, 40, []string{"KUBECONFIG=" + c.kubeconfig, "TERM=xterm-256color"}, dir,
-		e2e.Slipway(t), "tui", "--log-file", filepath.Join(t.TempDir(), "tui.log"))
+		e2e.Slipway(t), "tui", "--log-file", logFile)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(logFile)
+			st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", tm.PID()))
+			t.Logf("the dashboard's log:\n%s\nits process:\n%s", b, st)
+		}
+	})
 	wait := func(pattern string) string {
 		t.Helper()
 		return tm.WaitFor(regexp.MustCompile(pattern), 30*time.Second)
@@ -67,7 +76,13 @@ func TestTUIOnSandbox(t *testing.T) {
 	wait(`pods of web`)
 	wait(`web\.3`)
 	tm.Screenshot(filepath.Join(shots, "tui-pods.png"))
-	tm.Send("Escape")
+	// A key right after Escape would read as Alt+key: wait for each view to be back.
+	back := func() {
+		t.Helper()
+		tm.Send("Escape")
+		wait(`› dash \(staging\)\s+(●|disconnected|loading)`)
+	}
+	back()
 
 	// Promote staging into production: the preview names what changes, then production
 	// runs staging's digest.
@@ -83,7 +98,8 @@ func TestTUIOnSandbox(t *testing.T) {
 	tm.Send("y")
 	waitAPI(t, "production runs staging's digest", func() bool { return c.image(prod, "dash-web") == imgB })
 	wait(`✓ promote dash from staging to production`)
-	tm.Send("x", "Escape")
+	tm.Send("x")
+	back()
 	wait(`production runs staging's current image`)
 
 	// Roll staging back to v1: the confirmation names the image change; a new revision
@@ -99,7 +115,8 @@ func TestTUIOnSandbox(t *testing.T) {
 	})
 	wait(`(?m)^\s+v3\s+deployed\s+Rollback to v1`)
 	tm.Screenshot(filepath.Join(shots, "tui-releases.png"))
-	tm.Send("x", "Escape")
+	tm.Send("x")
+	back()
 
 	// Config: names with masked values, never a value unless revealed.
 	tm.Send("c")
@@ -107,13 +124,13 @@ func TestTUIOnSandbox(t *testing.T) {
 	if strings.Contains(screen, secret) {
 		t.Fatalf("the config view shows a value unasked:\n%s", screen)
 	}
-	tm.Send("Escape")
+	back()
 
 	// Logs of the app: the simulated nodes serve none, and the pane says so per pod.
 	tm.Send("L")
 	wait(`simulated`)
 	tm.Screenshot(filepath.Join(shots, "tui-logs.png"))
-	tm.Send("Escape")
+	back()
 
 	// The API server goes away: the status line says so, nothing crashes. It comes back:
 	// the status line clears and a change made meanwhile shows.
@@ -132,7 +149,7 @@ func TestTUIOnSandbox(t *testing.T) {
 	wait(`apps \(2\)`)
 	tm.Screenshot(filepath.Join(shots, "tui-apps.png"))
 	tm.Send("q")
-	if code := tm.WaitExit(10 * time.Second); code != 0 {
+	if code := tm.WaitExit(30 * time.Second); code != 0 {
 		t.Errorf("the dashboard exited %d after q", code)
 	}
 }
