@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -19,6 +20,9 @@ import (
 
 // Options configure the dashboard.
 type Options struct {
+	// Context bounds every read and action (default context.Background()): when it ends,
+	// actions in flight are cancelled (a release restores the previous one).
+	Context context.Context
 	Backend Backend
 	// Start opens the dashboard on this app and environment, above the apps list.
 	Start *Target
@@ -52,6 +56,8 @@ type Model struct {
 	help     help.Model
 	fullHelp bool
 	nextID   int
+	// running counts the actions in flight, which Close waits for.
+	running sync.WaitGroup
 }
 
 // New makes the dashboard's model; run it with tea.NewProgram.
@@ -65,7 +71,10 @@ func New(o Options) *Model {
 	if o.LogLines <= 0 {
 		o.LogLines = 5000
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
+	ctx, cancel := context.WithCancel(o.Context)
 	m := &Model{o: o, ctx: ctx, cancel: cancel, help: help.New(), width: 80, height: 24}
 	m.help.Styles.ShortKey = styleKey
 	m.help.Styles.FullKey = styleKey
@@ -76,8 +85,12 @@ func New(o Options) *Model {
 	return m
 }
 
-// Close stops what the dashboard started (log streams, actions in flight).
-func (m *Model) Close() { m.cancel() }
+// Close stops what the dashboard started (log streams, actions in flight) and waits for
+// the actions to end: a release cancelled half-way restores the previous one first.
+func (m *Model) Close() {
+	m.cancel()
+	m.running.Wait()
+}
 
 // changedMsg says the backend's data changed.
 type changedMsg struct{}

@@ -159,7 +159,9 @@ func (m *Model) run(title string, fn func(ctx context.Context, p progress.Func) 
 	m.action = a
 	m.layout()
 	ctx := m.ctx
+	m.running.Add(1)
 	start := func() tea.Msg {
+		defer m.running.Done()
 		a.res, a.err = fn(ctx, func(e progress.Event) { a.q.push(e) })
 		a.q.close()
 		return nil

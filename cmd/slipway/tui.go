@@ -80,7 +80,10 @@ Its own diagnostics go to --log-file, never to the screen.`,
 				return env.Open(env.Options{Dir: g.dir, App: t.App, Environment: t.Environment, NameOnly: t.App != dirApp,
 					Namespace: t.Namespace, Kubeconfig: g.kubeconfig, Context: g.context})
 			}}
-			m := tui.New(tui.Options{Backend: backend, Start: start, Cluster: all.Context, Log: logger.Printf})
+			// A signal cancels ctx instead of ending Slipway at once: an action in flight
+			// (a release) restores what it changed before the dashboard exits.
+			g.cleansUp()
+			m := tui.New(tui.Options{Context: ctx, Backend: backend, Start: start, Cluster: all.Context, Log: logger.Printf})
 			defer m.Close()
 			opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(g.streams.In), tea.WithOutput(g.streams.Out)}
 			if g.noColor || g.streams.Getenv("NO_COLOR") != "" {
