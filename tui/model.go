@@ -103,9 +103,16 @@ func (m *Model) waitChanged() tea.Cmd {
 	}
 }
 
+// ageMsg comes once a minute: the ages on screen (in minutes at the finest) move on.
+type ageMsg struct{}
+
+func ageTick() tea.Cmd {
+	return tea.Tick(time.Minute, func(time.Time) tea.Msg { return ageMsg{} })
+}
+
 // Init reads what the backend has and waits for changes.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.waitChanged()}
+	cmds := []tea.Cmd{m.waitChanged(), ageTick()}
 	m.refresh()
 	for _, v := range m.stack {
 		cmds = append(cmds, v.open(m))
@@ -273,6 +280,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.layout()
 		return m, nil
+	case ageMsg:
+		m.refresh()
+		return m, ageTick()
 	case changedMsg:
 		m.refresh()
 		cmds := []tea.Cmd{m.waitChanged()}
@@ -474,7 +484,7 @@ func age(t, now time.Time) string {
 	d := now.Sub(t)
 	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%ds", max(int(d.Seconds()), 0))
+		return "<1m"
 	case d < time.Hour:
 		return fmt.Sprintf("%dm", int(d.Minutes()))
 	case d < 48*time.Hour:

@@ -55,6 +55,16 @@ func (v *releasesView) open(m *Model) tea.Cmd {
 	}
 }
 
+func (v *releasesView) refresh(m *Model) {
+	now := m.o.Now()
+	var rows []row
+	for _, r := range v.rels {
+		rows = append(rows, row{cells: []string{fmt.Sprintf("v%d", r.Revision), r.Status, r.Description, short(r.Image), age(r.Updated, now)},
+			trouble: r.Status == "failed"})
+	}
+	v.tbl.setRows(rows)
+}
+
 func (v *releasesView) actionDone(m *Model) tea.Cmd { return v.open(m) }
 
 func (v *releasesView) keys() []key.Binding { return []key.Binding{keyRollback} }
@@ -71,13 +81,7 @@ func (v *releasesView) Update(m *Model, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		v.rels, v.err, v.read = msg.rels, msg.err, true
-		now := m.o.Now()
-		var rows []row
-		for _, r := range v.rels {
-			rows = append(rows, row{cells: []string{fmt.Sprintf("v%d", r.Revision), r.Status, r.Description, short(r.Image), age(r.Updated, now)},
-				trouble: r.Status == "failed"})
-		}
-		v.tbl.setRows(rows)
+		v.refresh(m)
 	case previewMsg:
 		if msg.kind != "rollback" || msg.t != v.t {
 			return nil
