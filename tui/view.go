@@ -192,8 +192,6 @@ func (a *action) add(b batchMsg[progress.Event]) tea.Cmd {
 		for _, w := range a.res.Warnings {
 			a.lines = append(a.lines, "warning: "+w.String())
 		}
-	default:
-		a.lines = append(a.lines, "done")
 	}
 	a.trim()
 	return nil

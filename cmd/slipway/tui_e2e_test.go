@@ -129,7 +129,6 @@ func TestTUIOnSandbox(t *testing.T) {
 	// Logs of the app: the simulated nodes serve none, and the pane says so per pod.
 	tm.Send("L")
 	wait(`simulated`)
-	tm.Screenshot(filepath.Join(shots, "tui-logs.png"))
 	back()
 
 	// The API server goes away: the status line says so, nothing crashes. It comes back:
