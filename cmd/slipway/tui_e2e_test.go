@@ -147,6 +147,9 @@ func TestTUIOnSandbox(t *testing.T) {
 	tm.Send("Escape")
 	wait(`apps \(2\)`)
 	tm.Screenshot(filepath.Join(shots, "tui-apps.png"))
+	// A resize to 80×24 redraws the whole screen at the new size, help bar included.
+	tm.Resize(80, 24)
+	wait(`(?s)apps \(2\).*dash\s+staging.*q quit`)
 	tm.Send("q")
 	if code := tm.WaitExit(30 * time.Second); code != 0 {
 		t.Errorf("the dashboard exited %d after q", code)
