@@ -36,14 +36,12 @@ type view interface {
 // base gives a view the methods it does not need.
 type base struct{ width, height int }
 
-func (b *base) SetSize(w, h int)               { b.width, b.height = w, h }
-func (b *base) open(*Model) tea.Cmd            { return nil }
-func (b *base) refresh(*Model)                 {}
-func (b *base) capturing() bool                { return false }
-func (b *base) actionDone(*Model) tea.Cmd      { return nil }
-func (b *base) close()                         {}
-func (b *base) keys() []key.Binding            { return nil }
-func (b *base) Update(*Model, tea.Msg) tea.Cmd { return nil }
+func (b *base) SetSize(w, h int)          { b.width, b.height = w, h }
+func (b *base) open(*Model) tea.Cmd       { return nil }
+func (b *base) refresh(*Model)            {}
+func (b *base) capturing() bool           { return false }
+func (b *base) actionDone(*Model) tea.Cmd { return nil }
+func (b *base) close()                    {}
 
 // modal is a confirmation (y/n) or a one-line prompt over the current view.
 type modal struct {
