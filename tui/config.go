@@ -139,13 +139,8 @@ func (v *configView) key(m *Model, k tea.KeyPressMsg) tea.Cmd {
 }
 
 func (v *configView) View() string {
-	switch {
-	case v.err != nil:
-		return "\n  " + strings.ReplaceAll(errorText(v.err), "\n", "\n  ")
-	case !v.read:
-		return "\n  reading the config…"
-	case len(v.names) == 0:
-		return "\n  " + v.t.App + " has no config vars in " + v.t.Environment + ". Press s to set one."
+	if s := read(v.err, v.read, "reading the config…", len(v.names) == 0, v.t.App+" has no config vars in "+v.t.Environment+". Press s to set one."); s != "" {
+		return s
 	}
 	return v.tbl.View()
 }

@@ -466,6 +466,20 @@ func errorText(err error) string {
 	return s
 }
 
+// read is what a view shows for data it reads on opening: the error in the platform's
+// words, the reading message, the empty message, or "" when it has something to show.
+func read(err error, done bool, reading string, empty bool, none string) string {
+	switch {
+	case err != nil:
+		return "\n  " + strings.ReplaceAll(errorText(err), "\n", "\n  ")
+	case !done:
+		return "\n  " + reading
+	case empty:
+		return "\n  " + none
+	}
+	return ""
+}
+
 // release summary words shared by views.
 func short(img string) string {
 	if i := strings.Index(img, "@sha256:"); i >= 0 {

@@ -76,11 +76,8 @@ func (v *promoteView) question() string {
 }
 
 func (v *promoteView) View() string {
-	switch {
-	case v.err != nil:
-		return "\n  " + strings.ReplaceAll(errorText(v.err), "\n", "\n  ")
-	case !v.read:
-		return "\n  comparing " + v.from.Environment + " and " + v.to.Environment + "…"
+	if s := read(v.err, v.read, "comparing "+v.from.Environment+" and "+v.to.Environment+"…", false, ""); s != "" {
+		return s
 	}
 	var b strings.Builder
 	b.WriteString("\n  " + styleTitle.Render(strings.TrimSuffix(v.question(), "?")) + "\n\n")

@@ -176,13 +176,8 @@ func orNone(s string) string {
 }
 
 func (v *releasesView) View() string {
-	switch {
-	case v.err != nil:
-		return "\n  " + strings.ReplaceAll(errorText(v.err), "\n", "\n  ")
-	case !v.read:
-		return "\n  reading the history…"
-	case len(v.rels) == 0:
-		return "\n  " + v.t.App + " has no releases in " + v.t.Environment + "."
+	if s := read(v.err, v.read, "reading the history…", len(v.rels) == 0, v.t.App+" has no releases in "+v.t.Environment+"."); s != "" {
+		return s
 	}
 	return v.tbl.View()
 }

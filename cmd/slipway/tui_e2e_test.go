@@ -68,7 +68,7 @@ func TestTUIOnSandbox(t *testing.T) {
 
 	// Scale web from 2 to 3 with '+': the Deployment's replicas change.
 	tm.Send("j", "+")
-	waitAPI(t, "web scaled to 3", func() bool { return c.replicas(stg, "dash-web") == 3 })
+	waitFor(t, "web scaled to 3", func() bool { return c.replicas(stg, "dash-web") == 3 })
 	wait(`(?m)^\s+web\s+3\s+`)
 
 	// Pods of web.
@@ -96,7 +96,7 @@ func TestTUIOnSandbox(t *testing.T) {
 	tm.Send("Enter")
 	wait(`Promote dash v2 from staging into production`)
 	tm.Send("y")
-	waitAPI(t, "production runs staging's digest", func() bool { return c.image(prod, "dash-web") == imgB })
+	waitFor(t, "production runs staging's digest", func() bool { return c.image(prod, "dash-web") == imgB })
 	wait(`✓ promote dash from staging to production`)
 	tm.Send("x")
 	back()
@@ -110,7 +110,7 @@ func TestTUIOnSandbox(t *testing.T) {
 	wait(`Roll dash \(staging\) back to v1\?`)
 	wait(`image\s+dash@bbbbbbbbbbbb → dash@aaaaaaaaaaaa`)
 	tm.Send("y")
-	waitAPI(t, "staging rolled back to v1's image", func() bool {
+	waitFor(t, "staging rolled back to v1's image", func() bool {
 		return c.image(stg, "dash-web") == imgA && c.revisions(stg, "dash")[3] == "deployed"
 	})
 	wait(`(?m)^\s+v3\s+deployed\s+Rollback to v1`)
@@ -153,17 +153,5 @@ func TestTUIOnSandbox(t *testing.T) {
 	tm.Send("q")
 	if code := tm.WaitExit(30 * time.Second); code != 0 {
 		t.Errorf("the dashboard exited %d after q", code)
-	}
-}
-
-// waitAPI polls the cluster until ok, for up to 30 s.
-func waitAPI(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("the cluster did not show %s within 30s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
