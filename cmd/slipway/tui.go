@@ -69,8 +69,20 @@ Its own diagnostics go to --log-file, never to the screen.`,
 			if err != nil {
 				return err
 			}
-			src := &watch.Source{Kube: all, Log: logger.Printf}
 			ctx := c.Context()
+			src := &watch.Source{Kube: all, Log: logger.Printf}
+			// A user who may not watch every namespace (a namespaced Role) sees the app's
+			// namespace only, rather than a dashboard stuck on "forbidden".
+			if start != nil {
+				ok, err := all.CanWatchEverywhere(ctx)
+				if err != nil {
+					logger.Printf("could not ask whether every namespace can be watched: %v", err)
+				}
+				if !ok && err == nil {
+					logger.Printf("not allowed to watch every namespace: watching %s only", start.Namespace)
+					src.Namespace = start.Namespace
+				}
+			}
 			src.Start(ctx)
 			dirApp := ""
 			if start != nil {
