@@ -149,19 +149,28 @@ func (m *Model) pop() {
 	}
 }
 
+// views are the names ':' knows, with their aliases.
+var views = map[string]string{
+	"apps": "apps", "a": "apps", "app": "app", "ps": "app", "processes": "app", "pods": "pods", "po": "pods",
+	"releases": "releases", "rel": "releases", "history": "releases", "config": "config", "cfg": "config",
+	"env": "config", "logs": "logs", "log": "logs", "events": "events", "ev": "events", "promote": "promote",
+	"q": "quit", "quit": "quit", "q!": "quit",
+}
+
 // jump opens the view named by a ':' command, on the app being looked at.
 func (m *Model) jump(name string) tea.Cmd {
-	name = strings.TrimSpace(strings.ToLower(name))
-	switch name {
-	case "q", "quit", "q!":
+	view, ok := views[strings.TrimSpace(strings.ToLower(name))]
+	switch {
+	case !ok:
+		m.flash = fmt.Sprintf("no view %q: apps, app, pods, releases, config, logs, events, promote", name)
+		return nil
+	case view == "quit":
 		return m.quit()
-	case "apps", "app", "a":
-		if name != "app" {
-			for len(m.stack) > 1 {
-				m.pop()
-			}
-			return nil
+	case view == "apps":
+		for len(m.stack) > 1 {
+			m.pop()
 		}
+		return nil
 	}
 	t, ok := m.current()
 	if !ok {
@@ -171,27 +180,25 @@ func (m *Model) jump(name string) tea.Cmd {
 	for len(m.stack) > 2 {
 		m.pop()
 	}
+	var cmds []tea.Cmd
 	if len(m.stack) == 1 {
-		m.push(newAppView(t))
+		cmds = append(cmds, m.push(newAppView(t)))
 	}
-	switch name {
-	case "app", "ps", "processes":
-		return nil
-	case "pods", "po":
-		return m.push(newPodsView(t, m.appView().selectedType()))
-	case "releases", "rel", "history":
-		return m.push(newReleasesView(t))
-	case "config", "cfg", "env":
-		return m.push(newConfigView(t))
-	case "logs", "log":
-		return m.push(newLogsView(t, ""))
-	case "events", "ev":
-		return m.push(newEventsView(t))
+	switch view {
+	case "pods":
+		cmds = append(cmds, m.push(newPodsView(t, m.appView().selectedType())))
+	case "releases":
+		cmds = append(cmds, m.push(newReleasesView(t)))
+	case "config":
+		cmds = append(cmds, m.push(newConfigView(t)))
+	case "logs":
+		cmds = append(cmds, m.push(newLogsView(t, "")))
+	case "events":
+		cmds = append(cmds, m.push(newEventsView(t)))
 	case "promote":
-		return m.promote(t)
+		cmds = append(cmds, m.promote(t))
 	}
-	m.flash = fmt.Sprintf("no view %q: apps, app, pods, releases, config, logs, events, promote", name)
-	return nil
+	return tea.Batch(cmds...)
 }
 
 // current is the app being looked at: the app view's, else the apps list's selection.

@@ -77,6 +77,8 @@ var screens = []screen{
 	{name: "logs-search", start: true, steps: [][2]string{{"", appReady}, {"L", "GET /slow"}, {"/ h e a l t h enter", "/health"}}},
 	{name: "events", start: true, steps: [][2]string{{"", appReady}, {"e", "BackOff"}}},
 	{name: "help", start: true, steps: [][2]string{{"", appReady}, {"?", "page up"}}},
+	{name: "jump", steps: [][2]string{{"", `apps \(4\)`}, {": r e l enter", "Set config GREETING"}}},
+	{name: "jump-unknown", start: true, steps: [][2]string{{"", appReady}, {": n o p e enter", "no view"}}},
 	{name: "disconnected", setup: func(f *fake) {
 		f.conn.Connected, f.conn.Err = false, "dial tcp 127.0.0.1:6443: connect: connection refused"
 	}, steps: [][2]string{{"", "disconnected"}}},
