@@ -82,12 +82,21 @@ Its own diagnostics go to --log-file, never to the screen.`,
 			}}
 			m := tui.New(tui.Options{Backend: backend, Start: start, Cluster: all.Context, Log: logger.Printf})
 			defer m.Close()
+			var model tea.Model = m
+			if trace := g.path(g.streams.Getenv("SLIPWAY_TUI_TRACE")); trace != "" {
+				tf, err := os.OpenFile(trace, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+				if err != nil {
+					return fmt.Errorf("dashboard trace: %w", err)
+				}
+				defer tf.Close()
+				model = &keyTrace{Model: m, w: tf}
+			}
 			opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(g.streams.In), tea.WithOutput(g.streams.Out)}
 			if g.noColor || g.streams.Getenv("NO_COLOR") != "" {
 				opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 			}
 			logger.Printf("dashboard starts (cluster %s, app %v)", all.Server, start)
-			_, err = tea.NewProgram(m, opts...).Run()
+			_, err = tea.NewProgram(model, opts...).Run()
 			if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 				return nil
 			}
