@@ -97,12 +97,19 @@ Its own diagnostics go to --log-file, never to the screen.`,
 			g.cleansUp()
 			m := tui.New(tui.Options{Context: ctx, Backend: backend, Start: start, Cluster: all.Context, Log: logger.Printf})
 			defer m.Close()
-			opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(g.streams.In), tea.WithOutput(g.streams.Out)}
-			if g.noColor || g.streams.Getenv("NO_COLOR") != "" {
-				opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
+			var model tea.Model = m
+			if trace := g.path(g.streams.Getenv("SLIPWAY_TUI_TRACE")); trace != "" {
+				tf, err := os.OpenFile(trace, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+				if err != nil {
+					return fmt.Errorf("dashboard trace: %w", err)
+				}
+				defer tf.Close()
+				model = &keyTrace{Model: m, w: tf}
 			}
+			opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(g.streams.In), tea.WithOutput(g.streams.Out)}
+			opts = append(opts, tea.WithColorProfile(dashboardColours(g)))
 			logger.Printf("dashboard starts (cluster %s, app %v)", all.Server, start)
-			_, err = tea.NewProgram(m, opts...).Run()
+			_, err = tea.NewProgram(model, opts...).Run()
 			logger.Printf("dashboard ends: %v", err)
 			if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 				return nil
@@ -112,4 +119,18 @@ Its own diagnostics go to --log-file, never to the screen.`,
 	}
 	c.Flags().StringVar(&logFile, "log-file", "", "where the dashboard writes its diagnostics (default: the user cache dir's slipway/tui.log)")
 	return c
+}
+
+// dashboardColours is the dashboard's colour profile: none with --no-color or NO_COLOR (attributes
+// such as reverse video stay), none on a dumb terminal, else the 16 ANSI colours, which
+// are all its styles use. Saying so spares bubbletea asking the terminal (a round trip of
+// about 20 ms inside tmux before the first screen).
+func dashboardColours(g *globals) colorprofile.Profile {
+	switch {
+	case g.noColor || g.streams.Getenv("NO_COLOR") != "":
+		return colorprofile.Ascii
+	case g.streams.Getenv("TERM") == "dumb":
+		return colorprofile.NoTTY
+	}
+	return colorprofile.ANSI
 }

@@ -7,7 +7,8 @@ import (
 
 // coalescer turns bursts of pokes into signals on a channel buffered 1, at most one per gap:
 // a poke after a quiet gap signals at once; pokes within the gap are folded into one signal
-// at its end, so the last change is never lost. It never blocks the poker.
+// at its end, so the last change is never lost. now signals at once, gap or not. It never
+// blocks the poker.
 type coalescer struct {
 	ch  chan struct{}
 	gap time.Duration
@@ -33,14 +34,32 @@ func (c *coalescer) poke() {
 		c.send()
 		return
 	}
-	c.pending = time.AfterFunc(wait, func() {
+	var t *time.Timer
+	t = time.AfterFunc(wait, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		c.pending = nil
-		if !c.stopped {
-			c.send()
+		if c.pending != t {
+			return // dropped by now or stop while it fired
 		}
+		c.pending = nil
+		c.send()
 	})
+	c.pending = t
+}
+
+// now signals at once, even within a gap; the signal due, if any, is dropped, since this
+// one shows its changes too.
+func (c *coalescer) now() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return
+	}
+	if c.pending != nil {
+		c.pending.Stop()
+		c.pending = nil
+	}
+	c.send()
 }
 
 // send signals without blocking: a signal not yet received stands for this one too.

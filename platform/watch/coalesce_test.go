@@ -42,8 +42,9 @@ func TestCoalescer(t *testing.T) {
 			start := time.Now()
 			var lastPoke time.Time
 			for range tc.pokes {
-				c.poke()
+				// Taken before the poke: its signal may be received before poke returns.
 				lastPoke = time.Now()
+				c.poke()
 				time.Sleep(tc.every)
 			}
 			time.Sleep(2*tc.gap + 50*time.Millisecond)
@@ -63,6 +64,60 @@ func TestCoalescer(t *testing.T) {
 			}
 			if len(signals) > 0 && signals[len(signals)-1].Before(lastPoke) {
 				t.Errorf("the last signal came before the last poke: a change would be lost")
+			}
+		})
+	}
+}
+
+// TestCoalescerNow: now signals at once, even within a gap, and takes the place of the
+// signal due; a poke after it waits out the gap.
+func TestCoalescerNow(t *testing.T) {
+	const gap = 200 * time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		before int // pokes before now, at once
+		after  int // pokes right after now
+		want   []time.Duration
+	}{
+		{"alone", 0, 0, []time.Duration{0}},
+		{"after a signal, one due", 2, 0, []time.Duration{0, gap / 4}},
+		{"then a poke", 1, 1, []time.Duration{0, gap / 4, gap/4 + gap}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCoalescer(gap)
+			defer c.stop()
+			start := time.Now()
+			var got []time.Duration
+			receive := func(until time.Duration) {
+				timeout := time.After(until - time.Since(start))
+				for {
+					select {
+					case <-c.ch:
+						got = append(got, time.Since(start))
+					case <-timeout:
+						return
+					}
+				}
+			}
+			for range tc.before {
+				c.poke()
+			}
+			if tc.before > 0 {
+				receive(gap / 4) // the first poke's signal
+			}
+			c.now()
+			receive(gap / 2)
+			for range tc.after {
+				c.poke()
+			}
+			receive(3 * gap)
+			if len(got) != len(tc.want) {
+				t.Fatalf("signals at %v, want %d (at %v)", got, len(tc.want), tc.want)
+			}
+			for i, w := range tc.want {
+				if d := got[i] - w; d < 0 || d > gap/2 {
+					t.Errorf("signal %d at %s, want about %s (all: %v)", i, got[i], w, got)
+				}
 			}
 		})
 	}

@@ -129,19 +129,22 @@ func (s *Source) Start(ctx context.Context) {
 		go inf.RunWithContext(ctx)
 	}
 	go func() {
-		synced := make([]cache.InformerSynced, len(core))
+		// WaitFor is told of each first list; WaitForCacheSync would look every 100ms.
+		synced := make([]cache.DoneChecker, len(core))
 		for i, inf := range core {
-			synced[i] = inf.HasSynced
+			synced[i] = inf.HasSyncedChecker()
 		}
-		if cache.WaitForCacheSync(ctx.Done(), synced...) && s.conn.synced() {
-			s.changed.poke()
+		if cache.WaitFor(ctx, "", synced...) && s.conn.synced() {
+			// The first complete picture is shown at once, not at the end of a gap.
+			s.changed.now()
 		}
 	}()
 	context.AfterFunc(ctx, s.changed.stop)
 }
 
 // Changed receives after any change to the caches or to Conn, at most once per Coalesce:
-// a burst of changes gives one signal at its start and one at the end of each gap. A
+// a burst of changes gives one signal at its start and one at the end of each gap. The
+// signal that the caches have synced (Conn.Synced) comes at once, within a gap too. A
 // signal not received yet stands for later changes too, so the informers never wait on a
 // reader. It is never closed.
 func (s *Source) Changed() <-chan struct{} {
