@@ -143,9 +143,9 @@ func TestTUIOnSandbox(t *testing.T) {
 	}
 	wait(`(?m)^\s+worker\s+2\s+`)
 
-	// The apps list, filtered.
+	// Back to the apps list.
 	tm.Send("Escape")
-	wait(`apps \(2\)`)
+	wait(`(?m)apps \(2\)\s+●.*\n\s+APP\s+ENV`)
 	tm.Screenshot(filepath.Join(shots, "tui-apps.png"))
 	// A resize to 80×24 redraws the whole screen at the new size, help bar included.
 	tm.Resize(80, 24)
