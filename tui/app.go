@@ -310,7 +310,7 @@ func (v *appView) header() string {
 			name = "▸ " + name
 		}
 		line1 := fmt.Sprintf("%s  v%d  %s  %d/%d", name, e.Revision, e.State, e.Ready, e.Desired)
-		line2 := fmt.Sprintf("%s  %s", short(e.Image), shortVersion(e.Source))
+		line2 := fmt.Sprintf("%s  %s", short(e.Image), release.ShortVersion(e.Source))
 		return lipgloss.NewStyle().Width(w).Render(styleTitle.Render(line1) + "\n" + styleDim.Render(line2))
 	}
 	pair := lipgloss.JoinHorizontal(lipgloss.Top, box(v.envs[0]), " │ ", box(v.envs[1]))

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/slipwayhq/slipway/platform/release"
 	"github.com/slipwayhq/slipway/platform/watch"
 )
 
@@ -78,7 +79,7 @@ func (v *appsView) apply(m *Model) {
 		}
 		v.show = append(v.show, a)
 		rows = append(rows, row{
-			cells: []string{a.App, a.Environment, fmt.Sprintf("v%d", a.Revision), short(a.Image), shortVersion(a.Source),
+			cells: []string{a.App, a.Environment, fmt.Sprintf("v%d", a.Revision), short(a.Image), release.ShortVersion(a.Source),
 				a.State, fmt.Sprintf("%d/%d", a.Ready, a.Desired), age(a.Modified, now)},
 			trouble: a.State == "failed",
 		})

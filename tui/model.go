@@ -496,8 +496,6 @@ func short(img string) string {
 	return img[strings.LastIndex(img, "/")+1:]
 }
 
-func shortVersion(v string) string { return v[:min(7, len(v))] }
-
 func age(t, now time.Time) string {
 	if t.IsZero() {
 		return "-"

@@ -142,7 +142,7 @@ func changeLines(c *release.Change) []string {
 		out = append(out, "image    unchanged ("+short(c.ImageTo)+")")
 	}
 	if c.VersionFrom != c.VersionTo {
-		out = append(out, fmt.Sprintf("source   %s → %s", orNone(shortVersion(c.VersionFrom)), orNone(shortVersion(c.VersionTo))))
+		out = append(out, fmt.Sprintf("source   %s → %s", orNone(release.ShortVersion(c.VersionFrom)), orNone(release.ShortVersion(c.VersionTo))))
 	}
 	if len(c.TypesAdded) > 0 {
 		out = append(out, "process types added:   "+strings.Join(c.TypesAdded, ", "))

@@ -31,7 +31,7 @@ type change struct {
 // into the environment's namespace (created if missing), then wait for the release command
 // and the rollout; on failure the previous release is restored.
 func (m *Manager) Deploy(ctx context.Context, o DeployOptions) (*Result, error) {
-	desc := cmp.Or(o.Description, "Deploy "+cmp.Or(shortVersion(o.Version), o.Image.String()))
+	desc := cmp.Or(o.Description, "Deploy "+cmp.Or(ShortVersion(o.Version), o.Image.String()))
 	return m.deploy(ctx, o, desc, nil)
 }
 
@@ -114,7 +114,9 @@ func unchanged(ch *change, cur *release.Release) bool {
 	return true
 }
 
-func shortVersion(v string) string {
+// ShortVersion is a source version as releases and front ends show it: a commit sha cut to
+// 7 characters as git does; a version with dots or dashes (v1.2.3, a tag) kept whole.
+func ShortVersion(v string) string {
 	if len(v) > 7 && !strings.ContainsAny(v, ".-") {
 		return v[:7]
 	}
