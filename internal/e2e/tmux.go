@@ -247,7 +247,7 @@ func (m *Tmux) settled() string {
 // exited reports whether the program has exited, and its status (-1: not known). tmux
 // marks the pane dead when its terminal closes, which may come before the exit status; and
 // tmux 3.3a was seen, under load, never marking a pane dead after its program had gone, so
-// a program the process table no longer holds for 2 s counts as exited, status unknown.
+// a program the process table no longer holds for 10 s counts as exited, status unknown.
 func (m *Tmux) exited() (bool, int) {
 	m.t.Helper()
 	out := m.must("display-message", "-p", "-t", tmuxTarget, "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}")
@@ -266,7 +266,7 @@ func (m *Tmux) exited() (bool, int) {
 	if m.gone.IsZero() {
 		m.gone = time.Now()
 	}
-	return time.Since(m.gone) > 2*time.Second, -1
+	return time.Since(m.gone) > 10*time.Second, -1
 }
 
 // statusWords is an exit status as WaitFor's failures say it.
