@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,15 +22,31 @@ import (
 // what a program writes in the instant before it exits may never reach the screen (tmux
 // 3.3a on Linux lost the "bye" of sh -c 'echo bye; exit 3' in 4 of 30 runs; none was lost
 // with 50ms between the two).
+//
+// The pane runs the program under a small sh that waits for it and writes its exit status
+// to a file: tmux 3.3a was seen, under load, never marking a pane dead after its program
+// had gone, so tmux's own pane_dead_status cannot be relied on.
 type Tmux struct {
 	t        testing.TB
 	tmux     string
 	socket   string
+	status   string // the file the wrapper writes the exit status to
 	pid      int
-	gone     time.Time // when the process table first lacked the program
+	gone     time.Time // when the process table first lacked the program and its wrapper
 	start    uint64
 	interval time.Duration
 }
+
+// tmuxWrapper runs "$@" (after two file names) as a child whose PID it writes to the first
+// file before the child execs the program, waits for it, and writes its status (128+N for
+// signal N, as sh says it) to the second, renamed into place so it is never read half
+// written. INT and QUIT are caught rather than ignored, so the program gets them with their
+// default meaning while the wrapper outlives a Ctrl-C to record the status.
+const tmuxWrapper = `pidfile=$1 statusfile=$2; shift 2
+trap : INT QUIT
+sh -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$pidfile" "$@"
+st=$?
+echo $st >"$statusfile.tmp" && mv "$statusfile.tmp" "$statusfile"`
 
 // tmuxTarget is the one pane of the session StartTmux creates.
 const tmuxTarget = "main:0.0"
@@ -64,7 +81,7 @@ func StartTmux(t testing.TB, width, height int, env []string, dir string, argv .
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Tmux{t: t, tmux: bin, socket: filepath.Join(sockDir, "s"), interval: 50 * time.Millisecond}
+	m := &Tmux{t: t, tmux: bin, socket: filepath.Join(sockDir, "s"), status: filepath.Join(sockDir, "status"), interval: 50 * time.Millisecond}
 	term := "tmux-256color"
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "TERM="); ok {
@@ -93,25 +110,41 @@ func StartTmux(t testing.TB, width, height int, env []string, dir string, argv .
 	}
 	// The server's environment is the panes' environment. Outside any tmux of the caller's.
 	base := sysproc.Env("TMUX", "TMUX_PANE")
-	args := []string{"-f", conf, "new-session", "-d", "-s", "main", "-x", strconv.Itoa(width), "-y", strconv.Itoa(height), "-c", dir, "--"}
-	if len(argv) == 1 {
-		// One argument would be a shell command: env runs the program itself.
-		argv = []string{"env", argv[0]}
-	}
+	pidFile := filepath.Join(sockDir, "pid")
+	args := []string{"-f", conf, "new-session", "-d", "-s", "main", "-x", strconv.Itoa(width), "-y", strconv.Itoa(height), "-c", dir, "--",
+		"sh", "-c", tmuxWrapper, "sh", pidFile, m.status}
 	cmd := exec.Command(bin, append([]string{"-S", m.socket}, append(args, argv...)...)...)
 	cmd.Env = append(base, env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("tmux new-session %s: %v\n%s", strings.Join(argv, " "), err, out)
 	}
-	out, err := m.run("display-message", "-p", "-t", tmuxTarget, "#{pane_pid}")
-	if err != nil {
-		t.Fatalf("tmux: the program's pid: %v", err)
-	}
-	if m.pid, err = strconv.Atoi(strings.TrimSpace(out)); err != nil {
-		t.Fatalf("tmux: the program's pid: %q: %v", out, err)
-	}
-	m.start = sysproc.StartTime(m.pid)
+	m.pid, m.start = waitExec(t, pidFile, argv)
 	return m
+}
+
+// waitExec returns the PID the wrapper wrote to pidFile, and its start time, once that
+// process runs argv: what a test reads of the PID (its command line, CPU time, memory) is
+// then the program's, not the wrapper's.
+func waitExec(t testing.TB, pidFile string, argv []string) (int, uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(pidFile)
+		if err == nil {
+			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil {
+				t.Fatalf("tmux: the program's pid: %q: %v", b, err)
+			}
+			start := sysproc.StartTime(pid)
+			if slices.Equal(sysproc.Cmdline(pid), argv) || !sysproc.Running(pid, start) {
+				return pid, start
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tmux: %s did not start within 10s (pid file: %v)", strings.Join(argv, " "), err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // run runs one tmux command against the server.
@@ -244,21 +277,16 @@ func (m *Tmux) settled() string {
 	return prev
 }
 
-// exited reports whether the program has exited, and its status (-1: not known). tmux
-// marks the pane dead when its terminal closes, which may come before the exit status; and
-// tmux 3.3a was seen, under load, never marking a pane dead after its program had gone, so
-// a program the process table no longer holds for 10 s counts as exited, status unknown.
+// exited reports whether the program has exited, and its status (-1: not known): the
+// status the wrapper wrote. Should the wrapper itself die first (killed from outside), a
+// program the process table no longer holds for 10 s counts as exited, status unknown.
 func (m *Tmux) exited() (bool, int) {
 	m.t.Helper()
-	out := m.must("display-message", "-p", "-t", tmuxTarget, "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}")
-	f := strings.Split(strings.TrimSpace(out), ":")
-	if len(f) == 3 && f[0] == "1" {
-		if status, err := strconv.Atoi(f[1]); err == nil {
+	if b, err := os.ReadFile(m.status); err == nil {
+		if status, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
 			return true, status
 		}
-		if sig, err := strconv.Atoi(f[2]); err == nil {
-			return true, 128 + sig
-		}
+		m.t.Fatalf("tmux: the program's exit status: %q", b)
 	}
 	if sysproc.Running(m.pid, m.start) {
 		return false, 0
