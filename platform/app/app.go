@@ -167,6 +167,9 @@ type Environment struct {
 	Websocket bool
 	// EnvFile is the env file for this environment, relative to Dir.
 	EnvFile string
+	// Branch is the git branch whose pushes deploy here, as slipway.yaml sets it (see
+	// BranchEnvironments for the default).
+	Branch string
 	// Image overrides the app's registry and pull secrets in this environment (zero: the
 	// app's).
 	Image Image

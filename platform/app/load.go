@@ -612,7 +612,7 @@ func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 			return &FileError{File: ManifestFile, Line: nodeLine(root, "environments", n), Msg: fmt.Sprintf("environments: %q is not a valid environment name (lowercase letters, digits, '-')", n)}
 		}
 		env := Environment{Name: n, Namespace: e.Namespace, Context: e.Context, Domain: e.Domain, IngressClass: e.IngressClass,
-			Websocket: e.Websocket, EnvFile: e.EnvFile, Processes: e.Processes}
+			Websocket: e.Websocket, EnvFile: e.EnvFile, Branch: e.Branch, Processes: e.Processes}
 		if env.Namespace == "" {
 			env.Namespace = DefaultNamespace(a.Name, n)
 		}
@@ -626,6 +626,16 @@ func loadEnvironments(a *App, man *Manifest, root *yaml.Node) error {
 			env.EnvFile = ".env." + n
 		} else if !localPath(env.EnvFile) {
 			return fail("envFile", "%q is not a path inside the app directory: an app's env files live in its repository (relative, without ..)", env.EnvFile)
+		}
+		if env.Branch != "" {
+			if err := CheckBranch(env.Branch); err != nil {
+				return fail("branch", "%v", err)
+			}
+			for _, other := range sortedKeys(a.Environments) {
+				if a.Environments[other].Branch == env.Branch {
+					return fail("branch", "%q is the branch of environment %s already: a push deploys to one environment", env.Branch, other)
+				}
+			}
 		}
 		if env.Domain != "" && !dnsSubdomain(strings.TrimPrefix(env.Domain, "*.")) {
 			return fail("domain", "%q is not a host name", env.Domain)

@@ -108,7 +108,9 @@ type ManifestEnvironment struct {
 	IngressClass string                     `yaml:"ingressClass,omitempty"`
 	Websocket    bool                       `yaml:"websocket,omitempty"`
 	EnvFile      string                     `yaml:"envFile,omitempty"`
-	Processes    map[string]ProcessSettings `yaml:"processes,omitempty"`
+	// Branch is the git branch whose pushes deploy to this environment.
+	Branch    string                     `yaml:"branch,omitempty"`
+	Processes map[string]ProcessSettings `yaml:"processes,omitempty"`
 	// Image overrides the registry (and pull secrets) for this environment: promotion copies
 	// the image there by digest.
 	Image *ManifestImage `yaml:"image,omitempty"`
