@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/slipwayhq/slipway/platform/progress"
 	"github.com/slipwayhq/slipway/platform/watch"
+	"github.com/slipwayhq/slipway/render"
 )
 
 // Options configure the dashboard.
@@ -460,15 +460,8 @@ func fit(s string, w, h int) string {
 // errorText is an error as the platform words it, with its hint.
 func errorText(err error) string {
 	s := err.Error()
-	var h interface{ Hint() string }
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if x, ok := e.(interface{ Hint() string }); ok && x.Hint() != "" {
-			h = x
-			break
-		}
-	}
-	if h != nil {
-		s += "\nhint: " + h.Hint()
+	if h := render.Hint(err); h != "" {
+		s += "\nhint: " + h
 	}
 	return s
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/slipwayhq/slipway/render"
 )
 
 // Exit codes, documented in `slipway --help`.
@@ -193,29 +195,8 @@ func MainContext(ctx context.Context, args []string, s *Streams) int {
 	return exitUsage
 }
 
-// hinter is an error that says how to fix what went wrong.
-type hinter interface{ Hint() string }
-
-// hint returns the first non-empty hint in err's chain, depth first as errors.As looks.
-func hint(err error) string {
-	if err == nil {
-		return ""
-	}
-	if h, ok := err.(hinter); ok && h.Hint() != "" {
-		return h.Hint()
-	}
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		return hint(u.Unwrap())
-	case interface{ Unwrap() []error }:
-		for _, e := range u.Unwrap() {
-			if h := hint(e); h != "" {
-				return h
-			}
-		}
-	}
-	return ""
-}
+// hint returns the first non-empty hint in err's chain.
+func hint(err error) string { return render.Hint(err) }
 
 // printHint prints err's hint, if it has one, under it.
 func printHint(w io.Writer, err error) {
