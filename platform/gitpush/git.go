@@ -28,4 +28,10 @@ type Git interface {
 	// the pre-receive hook, which relays the updates to whoever holds its other end and
 	// writes what comes back to the push (see RunHook).
 	Serve(ctx context.Context, dir string, service Service, r io.Reader, w io.Writer, hook *os.File) error
+	// IsAncestor reports whether commit ancestor is commit's ancestor (or commit itself),
+	// reading objects with env (a push's quarantine).
+	IsAncestor(ctx context.Context, dir string, env []string, ancestor, commit string) (bool, error)
+	// Checkout writes the tree of commit into the empty directory dst as a work tree of
+	// its own (a .git of its own, HEAD detached at commit), reading objects with env.
+	Checkout(ctx context.Context, dir string, env []string, commit, dst string) error
 }
