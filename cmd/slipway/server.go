@@ -83,7 +83,11 @@ keep it on loopback (the default) or put it behind a TLS-terminating proxy.`,
 			}
 			data = d
 		}
-		data = g.path(data)
+		abs, err := filepath.Abs(g.path(data))
+		if err != nil {
+			return fmt.Errorf("--data: %w", err)
+		}
+		data = abs
 		return nil
 	}
 	return c
@@ -146,7 +150,7 @@ func runServer(ctx context.Context, g *globals, o *serverOptions, data string) e
 	g.cleansUp() // SIGINT or SIGTERM: pushes in progress restore their environment, then stop
 	s := &gitpush.Server{
 		Apps:   &gitpush.Apps{Dir: data, Git: git},
-		Tokens: &gitpush.Tokens{File: filepath.Join(data, "tokens.json")},
+		Tokens: &gitpush.Tokens{File: gitpush.TokensFile(data)},
 		Git:    git,
 		Receiver: &gitpush.Deployer{Git: git, WorkDir: filepath.Join(data, "work"), Registry: o.registry,
 			Kubeconfig: g.kubeconfig, Context: g.context, Timeout: o.timeout,

@@ -17,7 +17,7 @@ import (
 // the app directory (-C), as every path flag's.
 
 func serverApps(g *globals, data *string) *gitpush.Apps {
-	return &gitpush.Apps{Dir: g.path(*data), Git: gitpush.GitCLI{}}
+	return &gitpush.Apps{Dir: g.path(*data), Git: &gitpush.GitCLI{}}
 }
 
 func serverTokens(g *globals, data *string) *gitpush.Tokens {
