@@ -124,6 +124,7 @@ Exit codes: 0 success, 1 the command failed, 2 the command line was wrong; 'loca
 		newScaleCmd(g), newPsCmd(g), newLogsCmd(g), newRunCmd(g), newExecCmd(g), colonAlias(g, "run:detached", newRunDetachedCmd), newAutoscaleCmd(g), newConfigCmd(g), newAppsCmd(g), newTUICmd(g), newServerCmd(g),
 		colonAlias(g, "config:set", newConfigSetCmd), colonAlias(g, "config:get", newConfigGetCmd),
 		colonAlias(g, "config:unset", newConfigUnsetCmd), newLocalCmd(g), colonAlias(g, "local:run", newLocalRunCmd))
+	root.AddCommand(newRemoteCmd(g))
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		g.kubeconfig = g.path(g.kubeconfig)
 		return nil
