@@ -34,6 +34,14 @@ func (testGit) Serve(context.Context, string, Service, io.Reader, io.Writer, *os
 	return errors.New("testGit serves nothing")
 }
 
+func (testGit) IsAncestor(context.Context, string, []string, string, string) (bool, error) {
+	return false, errors.New("testGit reads nothing")
+}
+
+func (testGit) Checkout(context.Context, string, []string, string, string) error {
+	return errors.New("testGit reads nothing")
+}
+
 // failGit makes half a repository, then fails.
 type failGit struct{ testGit }
 

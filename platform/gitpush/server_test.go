@@ -407,9 +407,8 @@ func TestConcurrentPushes(t *testing.T) {
 	c := filepath.Join(t.TempDir(), "c")
 	mustGit(t, t.TempDir(), "clone", "-q", ts.repoURL("shop", ts.secret), c)
 	ts.recv.gate = make(chan struct{})
-	third := commit(t, a, "third")
-	_ = third
-	mustGit(t, a, "pull", "-q", "--rebase", b, "main")
+	mustGit(t, a, "pull", "-q", "--ff-only", b, "main")
+	commit(t, a, "third")
 	go func() { out, err := gitOut(t, a, "push", ts.repoURL("shop", ts.secret), "main"); done1 <- result{out, err} }()
 	waitFor(t, "the third push to reach the receiver", func() bool { ts.recv.mu.Lock(); defer ts.recv.mu.Unlock(); return len(ts.recv.pushes) == 4 })
 	commit(t, c, "diverged")
