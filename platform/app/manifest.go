@@ -101,13 +101,13 @@ type ManifestAutoscale struct {
 
 // ManifestEnvironment is one deploy target.
 type ManifestEnvironment struct {
-	Namespace    string                     `yaml:"namespace,omitempty"`
-	Context      string                     `yaml:"context,omitempty"`
-	Domain       string                     `yaml:"domain,omitempty"`
-	TLS          *ManifestTLS               `yaml:"tls,omitempty"`
-	IngressClass string                     `yaml:"ingressClass,omitempty"`
-	Websocket    bool                       `yaml:"websocket,omitempty"`
-	EnvFile      string                     `yaml:"envFile,omitempty"`
+	Namespace    string       `yaml:"namespace,omitempty"`
+	Context      string       `yaml:"context,omitempty"`
+	Domain       string       `yaml:"domain,omitempty"`
+	TLS          *ManifestTLS `yaml:"tls,omitempty"`
+	IngressClass string       `yaml:"ingressClass,omitempty"`
+	Websocket    bool         `yaml:"websocket,omitempty"`
+	EnvFile      string       `yaml:"envFile,omitempty"`
 	// Branch is the git branch whose pushes deploy to this environment.
 	Branch    string                     `yaml:"branch,omitempty"`
 	Processes map[string]ProcessSettings `yaml:"processes,omitempty"`

@@ -383,9 +383,15 @@ func TestConcurrentPushes(t *testing.T) {
 		err error
 	}
 	done1, done2 := make(chan result, 1), make(chan result, 1)
-	go func() { out, err := gitOut(t, a, "push", ts.repoURL("shop", ts.secret), "main"); done1 <- result{out, err} }()
+	go func() {
+		out, err := gitOut(t, a, "push", ts.repoURL("shop", ts.secret), "main")
+		done1 <- result{out, err}
+	}()
 	waitFor(t, "the first push to reach the receiver", func() bool { ts.recv.mu.Lock(); defer ts.recv.mu.Unlock(); return len(ts.recv.pushes) == 2 })
-	go func() { out, err := gitOut(t, b, "push", ts.repoURL("shop", ts.secret), "main"); done2 <- result{out, err} }()
+	go func() {
+		out, err := gitOut(t, b, "push", ts.repoURL("shop", ts.secret), "main")
+		done2 <- result{out, err}
+	}()
 	time.Sleep(time.Second) // the second push waits on the first
 	close(gate)
 	r1, r2 := <-done1, <-done2
@@ -409,10 +415,16 @@ func TestConcurrentPushes(t *testing.T) {
 	ts.recv.gate = make(chan struct{})
 	mustGit(t, a, "pull", "-q", "--ff-only", b, "main")
 	commit(t, a, "third")
-	go func() { out, err := gitOut(t, a, "push", ts.repoURL("shop", ts.secret), "main"); done1 <- result{out, err} }()
+	go func() {
+		out, err := gitOut(t, a, "push", ts.repoURL("shop", ts.secret), "main")
+		done1 <- result{out, err}
+	}()
 	waitFor(t, "the third push to reach the receiver", func() bool { ts.recv.mu.Lock(); defer ts.recv.mu.Unlock(); return len(ts.recv.pushes) == 4 })
 	commit(t, c, "diverged")
-	go func() { out, err := gitOut(t, c, "push", "--force", ts.repoURL("shop", ts.secret), "main"); done2 <- result{out, err} }()
+	go func() {
+		out, err := gitOut(t, c, "push", "--force", ts.repoURL("shop", ts.secret), "main")
+		done2 <- result{out, err}
+	}()
 	time.Sleep(time.Second)
 	close(ts.recv.gate)
 	r1, r2 = <-done1, <-done2
