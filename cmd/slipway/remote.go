@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -19,14 +18,12 @@ import (
 	"golang.org/x/term"
 
 	"github.com/slipwayhq/slipway/platform/app"
+	"github.com/slipwayhq/slipway/platform/gitpush"
 )
 
 // remoteUser is the user name a remote's credentials carry: the server reads only the
 // password (the token).
 const remoteUser = "slipway"
-
-// tokenPattern is the form of an access token: slp_ and 52 characters of lowercase base32.
-var tokenPattern = regexp.MustCompile(`^slp_[a-z2-7]{52}$`)
 
 type remoteAddOptions struct {
 	tokenStdin bool
@@ -302,7 +299,7 @@ func readToken(g *globals, o *remoteAddOptions, r pushURL) (string, error) {
 			return "", nil
 		}
 	}
-	if !tokenPattern.MatchString(token) {
+	if !gitpush.WellFormed(token) {
 		return "", fmt.Errorf("the token from %s is not a Slipway access token (slp_ and 52 characters a-z, 2-7)", from)
 	}
 	return token, nil

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -136,6 +137,14 @@ func (ts *Tokens) rand() io.Reader {
 }
 
 var secretEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// secretForm is the form of every secret Create makes: TokenPrefix and 32 random bytes in
+// lowercase base32.
+var secretForm = regexp.MustCompile(`^` + TokenPrefix + `[a-z2-7]{52}$`)
+
+// WellFormed reports whether s has the form of a token's secret (whether it is one of a
+// server's is for Authenticate to say).
+func WellFormed(s string) bool { return secretForm.MatchString(s) }
 
 func hashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
