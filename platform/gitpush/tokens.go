@@ -17,7 +17,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -333,7 +332,7 @@ func (ts *Tokens) update(change func(*tokensFile) error) error {
 	if err := os.MkdirAll(filepath.Dir(ts.File), 0o700); err != nil {
 		return fmt.Errorf("create the tokens' directory: %w", err)
 	}
-	unlock, err := lock(ts.File + ".lock")
+	unlock, err := safefile.Lock(ts.File + ".lock")
 	if err != nil {
 		return err
 	}
@@ -360,18 +359,3 @@ func (ts *Tokens) update(change func(*tokensFile) error) error {
 	return dir.WriteFile(filepath.Base(ts.File), append(b, '\n'), 0o600)
 }
 
-// lock takes an exclusive advisory lock on path, waiting for it.
-func lock(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
-}

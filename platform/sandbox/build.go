@@ -17,7 +17,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
+
+	"github.com/slipwayhq/slipway/platform/safefile"
 )
 
 // Versions the sandbox builds by default.
@@ -185,7 +186,7 @@ func (b *Build) Run(ctx context.Context) (Binaries, error) {
 		return bins, fmt.Errorf("build the sandbox: %w", err)
 	}
 	// One build at a time per cache: another slipway may be building the same binaries.
-	unlock, err := lockFile(filepath.Join(buildDir, ".lock"))
+	unlock, err := safefile.Lock(filepath.Join(buildDir, ".lock"))
 	if err != nil {
 		return bins, fmt.Errorf("build the sandbox: %w", err)
 	}
@@ -566,18 +567,3 @@ func lastBytes(b []byte, n int) string {
 	return string(b)
 }
 
-// lockFile takes an exclusive advisory lock on path, waiting for it.
-func lockFile(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
-}
