@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/e2e"
 )
 
 // The test binary is the pre-receive hook too, as the slipway binary is for slipway server.
@@ -73,7 +75,7 @@ type testServer struct {
 func newTestServer(t *testing.T, recv *fakeReceiver) *testServer {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
+		e2e.Missing(t, "git is not installed (apt-get install git)")
 	}
 	data := t.TempDir()
 	hooks := filepath.Join(data, "hooks")
