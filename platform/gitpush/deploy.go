@@ -116,6 +116,7 @@ func (d *Deployer) update(ctx context.Context, p *Push, u Update, out io.Writer)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "deploying %s %s (branch %s) to %s\n", p.App, short(u.New), branch, environment)
 	open := d.Open
 	if open == nil {
 		open = env.Open
@@ -124,7 +125,6 @@ func (d *Deployer) update(ctx context.Context, p *Push, u Update, out io.Writer)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "deploying %s %s (%s) to %s (namespace %s)\n", p.App, short(u.New), branch, environment, e.Namespace)
 	for _, w := range e.Warnings {
 		fmt.Fprintf(out, "warning: %s\n", w)
 	}
@@ -169,6 +169,6 @@ func (d *Deployer) update(ctx context.Context, p *Push, u Update, out io.Writer)
 		fmt.Fprintf(out, "nothing to deploy: %s v%d runs this image, chart and config already\n", environment, r.Revision)
 		return nil
 	}
-	fmt.Fprintf(out, "deployed %s v%d to %s: %s\n  image %s\n", p.App, r.Revision, environment, r.Description, r.Image)
+	fmt.Fprintf(out, "deployed %s v%d to %s (namespace %s): %s\n  image %s\n", p.App, r.Revision, environment, e.Namespace, r.Description, r.Image)
 	return nil
 }
