@@ -457,7 +457,7 @@ func (s *Server) decide(p *Push, moved map[string]string, out io.Writer) error {
 	select {
 	case s.builds <- struct{}{}:
 	default:
-		fmt.Fprintf(out, "waiting for a free build slot (%d pushes are building)\n", cap(s.builds))
+		fmt.Fprintf(out, "waiting for a build slot: this server builds %d push(es) at a time\n", cap(s.builds))
 		select {
 		case s.builds <- struct{}{}:
 		case <-s.ctx().Done():

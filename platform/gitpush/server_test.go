@@ -486,3 +486,38 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Pushes of different apps build at once up to Builds; one more waits for a slot, and says so.
+func TestBuildSlots(t *testing.T) {
+	gate := make(chan struct{})
+	ts := newTestServer(t, &fakeReceiver{gate: gate})
+	ts.Builds = 1
+	if err := ts.Apps.Create(t.Context(), "other"); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := workTree(t, "a")
+	b, _ := workTree(t, "b")
+	type result struct {
+		out string
+		err error
+	}
+	first, second := make(chan result, 1), make(chan result, 1)
+	go func() { out, err := gitOut(t, a, "push", ts.repoURL("shop", ts.secret), "main"); first <- result{out, err} }()
+	waitFor(t, "the first push to reach the receiver", func() bool { ts.recv.mu.Lock(); defer ts.recv.mu.Unlock(); return len(ts.recv.pushes) == 1 })
+	go func() { out, err := gitOut(t, b, "push", ts.repoURL("other", ts.secret), "main"); second <- result{out, err} }()
+	time.Sleep(time.Second)
+	ts.recv.mu.Lock()
+	n := len(ts.recv.pushes)
+	ts.recv.mu.Unlock()
+	if n != 1 {
+		t.Errorf("with one build slot, %d pushes reached the receiver at once", n)
+	}
+	close(gate)
+	r1, r2 := <-first, <-second
+	if r1.err != nil || r2.err != nil {
+		t.Fatalf("both pushes should succeed:\n%v\n%s\n%v\n%s", r1.err, r1.out, r2.err, r2.out)
+	}
+	if !strings.Contains(r2.out, "remote: waiting for a build slot: this server builds 1 push(es) at a time") {
+		t.Errorf("the second push should say it waits for a slot:\n%s", r2.out)
+	}
+}
