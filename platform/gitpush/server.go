@@ -398,7 +398,10 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, out *flusher, b
 	}()
 	s.logf("push to %s (%s) by token %s", name, what, tok.Name)
 	// Not the request's context: a push whose client went away is finished all the same.
-	err = s.Git.Serve(s.ctx(), dir, ReceivePack, io.MultiReader(bytes.NewReader(section), spool), out, theirs)
+	// Nor the server's: when the server stops, the Receiver cancels its work and refuses
+	// the push, and receive-pack must live to report that; killed, it would end the
+	// response without a report, and the pusher's git would wait for one forever.
+	err = s.Git.Serve(context.WithoutCancel(s.ctx()), dir, ReceivePack, io.MultiReader(bytes.NewReader(section), spool), out, theirs)
 	theirs.Close()
 	if err != nil {
 		s.logf("push to %s: %v", name, err)
