@@ -29,6 +29,9 @@ const (
 	KeepaliveEvery = 5 * time.Second
 )
 
+// ErrStopping refuses a push that has not started deploying when the server stops.
+var ErrStopping = errors.New("the server is stopping: push again once it is back")
+
 // Push is a push about to move its refs: what the Receiver decides on.
 type Push struct {
 	// App is the app pushed to; Repo its repository.
@@ -487,6 +490,9 @@ func (s *Server) lock(ctx context.Context, app, what string, say func(string), o
 		s.mu.Unlock()
 		return func() { <-l.held }
 	}
+	if s.ctx().Err() != nil {
+		return nil, ErrStopping
+	}
 	select {
 	case l.held <- struct{}{}:
 		return take(), nil
@@ -514,6 +520,8 @@ func (s *Server) lock(ctx context.Context, app, what string, say func(string), o
 			return nil, fmt.Errorf("another push to %s (%s) has been deploying for %s: try again later", app, holder, time.Since(since).Round(time.Second))
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-s.ctx().Done():
+			return nil, ErrStopping
 		}
 	}
 }
