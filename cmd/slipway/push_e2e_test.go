@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -223,6 +224,9 @@ func TestPushToDeployOnRealNode(t *testing.T) {
 	})
 
 	t.Run("auth", func(t *testing.T) {
+		// Another developer (the credentials file is per user and URL: a revoked token stored
+		// for this URL would be erased from the first one's when git rejects it).
+		g := newGitClient(t)
 		// A repository with the remote but no credentials: git cannot ask (no terminal).
 		bare := t.TempDir()
 		g.git(t, bare, "clone", "-q", dir, "clone")
@@ -300,6 +304,29 @@ func TestPushToDeployOnRealNode(t *testing.T) {
 		eq(t, "the server's main", srv.ref(t, name, "main"), "")
 	})
 
+	t.Run("server stopped mid-push", func(t *testing.T) {
+		// SIGTERM while a push releases: the release is cancelled and the previous one
+		// restored, the pusher hears it, the branch stays, and the server exits 0.
+		g.change(t, dir, "web.go", "// the server stops under this push")
+		p := g.start(t, dir, "push", "slipway", "main")
+		p.waitFor(t, "remote: Releasing v")
+		stopped := make(chan error, 1)
+		go func() { stopped <- srv.stop() }()
+		p.limit = 3 * time.Minute // the restore's rollout is bounded by the server's --timeout
+		r := p.wait(t)
+		t.Logf("the push the server stopped under, in %s:\n%s", r.took.Round(time.Second), r.out)
+		if err := <-stopped; err != nil {
+			t.Errorf("slipway server, stopped with SIGTERM mid-push: %v", err)
+		}
+		r.refused(t, "main")
+		r.has(t, "remote: push refused: main stays at "+serving[:7])
+		eq(t, "the server's main", srv.ref(t, app, "main"), serving)
+		waitServes(t, http5, base, serving)
+		if !strings.Contains(srv.log.String(), "slipway server: stopping") {
+			t.Errorf("the server should say it stops:\n%s", srv.log.String())
+		}
+	})
+
 	t.Run("nothing left", func(t *testing.T) {
 		// Every push's work tree and spooled pack are gone, the killed one's too.
 		for _, d := range []string{"work", "tmp"} {
@@ -326,6 +353,9 @@ type pushServer struct {
 	bin, data, url string
 	env            []string
 	log            *syncBuffer
+	// stop sends SIGTERM once and returns how the server exited.
+	stop    func() error
+	stopErr error
 }
 
 // startPushServer starts `slipway server` on a free loopback port with a data directory of
@@ -349,16 +379,23 @@ func startPushServer(t testing.TB, host, kubeconfig, registry string) *pushServe
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("slipway server, stopped with SIGTERM: %v", err)
+	var once sync.Once
+	s.stop = func() error {
+		once.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case s.stopErr = <-exited:
+			case <-time.After(3 * time.Minute):
+				_ = cmd.Process.Kill()
+				<-exited
+				s.stopErr = errors.New("it did not stop within 3 minutes of SIGTERM: killed")
 			}
-		case <-time.After(3 * time.Minute):
-			_ = cmd.Process.Kill()
-			t.Errorf("slipway server did not stop within 3 minutes of SIGTERM")
+		})
+		return s.stopErr
+	}
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("slipway server, stopped with SIGTERM: %v", err)
 		}
 		if t.Failed() {
 			t.Logf("slipway server's log:\n%s", s.log.String())
@@ -368,6 +405,7 @@ func startPushServer(t testing.TB, host, kubeconfig, registry string) *pushServe
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		select {
 		case err := <-exited:
+			exited <- err
 			t.Fatalf("slipway server exited at start (%v):\n%s", err, s.log.String())
 		default:
 		}
@@ -532,15 +570,6 @@ func (r pushResult) has(t testing.TB, want ...string) {
 	}
 }
 
-func (r pushResult) matches(t testing.TB, patterns ...string) {
-	t.Helper()
-	for _, p := range patterns {
-		if !regexp.MustCompile(p).MatchString(r.out) {
-			t.Errorf("git push's output does not match %s:\n%s", p, r.out)
-		}
-	}
-}
-
 // firstLine is when the first line holding s came (false when none did).
 func (r pushResult) firstLine(s string) (time.Duration, bool) {
 	for _, l := range r.lines {
@@ -557,6 +586,8 @@ type running struct {
 	start time.Time
 	out   *lineClock
 	done  chan error
+	// limit bounds wait (default 10 minutes).
+	limit time.Duration
 }
 
 // start starts git in dir in a process group of its own (so that it can be killed with its
@@ -605,16 +636,17 @@ func (r *running) waitFor(t testing.TB, s string) {
 	}
 }
 
-// wait waits (up to 10 minutes) for git to end.
+// wait waits (up to limit) for git to end.
 func (r *running) wait(t testing.TB) pushResult {
 	t.Helper()
+	limit := cmp.Or(r.limit, 10*time.Minute)
 	var err error
 	select {
 	case err = <-r.done:
-	case <-time.After(10 * time.Minute):
+	case <-time.After(limit):
 		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
 		err = <-r.done
-		t.Errorf("git %s still ran after 10 minutes: killed", strings.Join(r.cmd.Args[1:], " "))
+		t.Errorf("git %s still ran after %s: killed", strings.Join(r.cmd.Args[1:], " "), limit)
 	}
 	res := pushResult{out: r.out.String(), took: time.Since(r.start), lines: r.out.all()}
 	var ee *exec.ExitError
