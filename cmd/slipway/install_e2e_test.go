@@ -144,7 +144,7 @@ func TestChartsInstallOnSandbox(t *testing.T) {
 }
 
 // copyDir copies a sample's files (not its subdirectories' build output) into a temp dir.
-func copyDir(t *testing.T, src string) string {
+func copyDir(t testing.TB, src string) string {
 	t.Helper()
 	dst := t.TempDir()
 	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {

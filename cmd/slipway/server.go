@@ -179,7 +179,7 @@ func runServer(ctx context.Context, g *globals, o *serverOptions, data string) e
 	if o.registry == "" {
 		g.warn("no --registry: only apps whose slipway.yaml names an image.repository can be deployed")
 	}
-	if scheme == "http" && !loopback(ln.Addr()) {
+	if scheme == "http" && !ln.Addr().(*net.TCPAddr).IP.IsLoopback() {
 		g.warn("plain HTTP on a non-loopback address sends tokens in the clear: use --tls-cert and --tls-key or a TLS proxy")
 	}
 	served := make(chan error, 1)
@@ -202,11 +202,6 @@ func runServer(ctx context.Context, g *globals, o *serverOptions, data string) e
 		return fmt.Errorf("stop: %w", err)
 	}
 	return nil
-}
-
-func loopback(a net.Addr) bool {
-	ta, ok := a.(*net.TCPAddr)
-	return ok && ta.IP.IsLoopback()
 }
 
 // newServerHookCmd is the pre-receive hook the server's git runs (hidden: only git runs it).

@@ -29,6 +29,9 @@ const (
 	KeepaliveEvery = 5 * time.Second
 )
 
+// ErrStopping refuses a push that has not started deploying when the server stops.
+var ErrStopping = errors.New("the server is stopping: push again once it is back")
+
 // Push is a push about to move its refs: what the Receiver decides on.
 type Push struct {
 	// App is the app pushed to; Repo its repository.
@@ -398,7 +401,10 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, out *flusher, b
 	}()
 	s.logf("push to %s (%s) by token %s", name, what, tok.Name)
 	// Not the request's context: a push whose client went away is finished all the same.
-	err = s.Git.Serve(s.ctx(), dir, ReceivePack, io.MultiReader(bytes.NewReader(section), spool), out, theirs)
+	// Nor the server's: when the server stops, the Receiver cancels its work and refuses
+	// the push, and receive-pack must live to report that; killed, it would end the
+	// response without a report, and the pusher's git would wait for one forever.
+	err = s.Git.Serve(context.WithoutCancel(s.ctx()), dir, ReceivePack, io.MultiReader(bytes.NewReader(section), spool), out, theirs)
 	theirs.Close()
 	if err != nil {
 		s.logf("push to %s: %v", name, err)
@@ -484,6 +490,9 @@ func (s *Server) lock(ctx context.Context, app, what string, say func(string), o
 		s.mu.Unlock()
 		return func() { <-l.held }
 	}
+	if s.ctx().Err() != nil {
+		return nil, ErrStopping
+	}
 	select {
 	case l.held <- struct{}{}:
 		return take(), nil
@@ -511,6 +520,8 @@ func (s *Server) lock(ctx context.Context, app, what string, say func(string), o
 			return nil, fmt.Errorf("another push to %s (%s) has been deploying for %s: try again later", app, holder, time.Since(since).Round(time.Second))
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-s.ctx().Done():
+			return nil, ErrStopping
 		}
 	}
 }
