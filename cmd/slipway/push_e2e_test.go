@@ -80,9 +80,9 @@ func TestPushToDeployOnRealNode(t *testing.T) {
 		head := g.head(t, dir)
 		r := g.push(t, dir, "push", "slipway", "main")
 		r.ok(t)
-		r.has(t, "remote: deploying "+app+" "+head[:7]+" (main) to staging (namespace "+ns+")",
+		r.has(t, "remote: deploying "+app+" "+head[:7]+" (branch main) to staging",
 			"built and pushed "+registry+"/"+app+":"+head[:12]+"@sha256:",
-			"deployed "+app+" v1 to staging")
+			"deployed "+app+" v1 to staging (namespace "+ns+")")
 		// The build's steps, the go build really run; the release command; the rollout.
 		if m := goBuildStep.FindStringSubmatch(r.out); m == nil || !strings.Contains(r.out, "remote: #"+m[1]+" DONE ") {
 			t.Errorf("the push should show the build's steps as remote: lines, the go build run (not cached):\n%s", r.out)
@@ -284,25 +284,10 @@ func TestPushToDeployOnRealNode(t *testing.T) {
 		}
 	})
 
-	t.Run("heroku go-getting-started", func(t *testing.T) {
-		// Its Dockerfile builds FROM Heroku's own builder image, which cannot be pulled here:
-		// the push is refused with the build's error, naming the image.
-		const name = "go-getting-started"
-		src := filepath.Join(e2e.ModuleRoot(t), "..", "shared", "apps", "heroku__"+name)
-		if _, err := os.Stat(src); err != nil {
-			e2e.Missing(t, "the real Heroku app %s: %v", src, err)
-		}
-		dir := copyDir(t, src)
-		gitInit(t, dir)
-		g.git(t, dir, "branch", "-M", "main")
-		srv.admin(t, "apps", "create", name)
-		g.remoteAdd(t, dir, srv.url+"/"+name+".git", token)
-		r := g.push(t, dir, "push", "slipway", "main")
-		t.Logf("%s, pushed unchanged, in %s:\n%s", name, r.took.Round(time.Second), r.out)
-		r.refused(t, "main")
-		r.has(t, "remote: error: build failed at ", "heroku/heroku:24-build", "remote: push refused: main stays at nothing")
-		eq(t, "the server's main", srv.ref(t, name, "main"), "")
-	})
+	// heroku__go-getting-started is not pushed here: its Dockerfile builds FROM Heroku's own
+	// builder image, which the engine would try to pull from Docker Hub (traffic off this
+	// machine), and on Heroku it is a buildpack app anyway (heroku.yml build.languages).
+	// Building it as Heroku does is the Heroku-import issue's.
 
 	t.Run("server stopped mid-push", func(t *testing.T) {
 		// SIGTERM while a push releases: the release is cancelled and the previous one
