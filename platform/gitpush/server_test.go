@@ -502,9 +502,15 @@ func TestBuildSlots(t *testing.T) {
 		err error
 	}
 	first, second := make(chan result, 1), make(chan result, 1)
-	go func() { out, err := gitOut(t, a, "push", ts.repoURL("shop", ts.secret), "main"); first <- result{out, err} }()
+	go func() {
+		out, err := gitOut(t, a, "push", ts.repoURL("shop", ts.secret), "main")
+		first <- result{out, err}
+	}()
 	waitFor(t, "the first push to reach the receiver", func() bool { ts.recv.mu.Lock(); defer ts.recv.mu.Unlock(); return len(ts.recv.pushes) == 1 })
-	go func() { out, err := gitOut(t, b, "push", ts.repoURL("other", ts.secret), "main"); second <- result{out, err} }()
+	go func() {
+		out, err := gitOut(t, b, "push", ts.repoURL("other", ts.secret), "main")
+		second <- result{out, err}
+	}()
 	time.Sleep(time.Second)
 	ts.recv.mu.Lock()
 	n := len(ts.recv.pushes)

@@ -358,4 +358,3 @@ func (ts *Tokens) update(change func(*tokensFile) error) error {
 	defer dir.Close()
 	return dir.WriteFile(filepath.Base(ts.File), append(b, '\n'), 0o600)
 }
-

@@ -566,4 +566,3 @@ func lastBytes(b []byte, n int) string {
 	}
 	return string(b)
 }
-
