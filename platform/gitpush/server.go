@@ -95,16 +95,13 @@ type appLock struct {
 
 func (s *Server) init() {
 	s.once.Do(func() {
-		s.builds = make(chan struct{}, max(s.Builds, 0)+boolInt(s.Builds <= 0)*DefaultBuilds)
+		n := s.Builds
+		if n <= 0 {
+			n = DefaultBuilds
+		}
+		s.builds = make(chan struct{}, n)
 		s.locks = map[string]*appLock{}
 	})
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func (s *Server) logf(format string, args ...any) {
@@ -166,7 +163,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The same answer whether or not the app exists: a token shows nothing beyond its apps.
 	if !tok.Allows(name) {
-		s.logf("%s %s %s: refused: token %s may not use this app", r.Method, r.URL.Path, remote(r), tok.ID)
+		s.logf("%s %s %s: refused: token %s may not use this app", r.Method, r.URL.Path, r.RemoteAddr, tok.ID)
 		http.Error(w, "this token gives no access to "+name, http.StatusForbidden)
 		return
 	}
@@ -230,14 +227,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*Token, b
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return nil, false
 		}
-		s.logf("%s %s %s: refused: unknown or revoked token", r.Method, r.URL.Path, remote(r))
+		s.logf("%s %s %s: refused: unknown or revoked token", r.Method, r.URL.Path, r.RemoteAddr)
 	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="slipway", charset="UTF-8"`)
 	http.Error(w, "authentication required: a Slipway token as the password", http.StatusUnauthorized)
 	return nil, false
 }
-
-func remote(r *http.Request) string { return r.RemoteAddr }
 
 // repo is the app's repository, created on a push's first request with CreateOnPush.
 func (s *Server) repo(ctx context.Context, name string, service Service) (string, error) {
