@@ -360,7 +360,12 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, out *flusher, b
 		}
 	}
 	what := describe(cmds.updates)
-	unlock, err := s.lock(r.Context(), name, what, say, out)
+	// Keepalives are empty band-1 packets: only a client that asked for side bands reads them.
+	var keep io.Writer = out
+	if !cmds.sideband {
+		keep = io.Discard
+	}
+	unlock, err := s.lock(r.Context(), name, what, say, keep)
 	if err != nil {
 		s.logf("push to %s (%s): refused: %v", name, what, err)
 		say(err.Error())
