@@ -61,6 +61,8 @@ func TestServerAdmin(t *testing.T) {
 	repo := filepath.Join(data, "apps", "shop.git")
 	tokens := filepath.Join(data, "tokens.json")
 	id := `[0-9a-f]{8}`
+	// YAML quotes an ID that would read as a number ("20402030", "1e234567").
+	yamlID := `(?:[0-9a-f]{8}|"[0-9a-f]{8}")`
 	secret := `slp_[a-z2-7]{52}\n`
 	var secrets []string
 	for _, tc := range []struct {
@@ -99,7 +101,7 @@ func TestServerAdmin(t *testing.T) {
 		{"token without a name", "tokens create", 2, "", "error: slipway server tokens create takes one NAME, got 0 arguments\nRun 'slipway server tokens create --help' for usage.\n"},
 		{"tokens", "tokens list", 0, "ID        NAME     APPS      CREATED\n" + id + "  laptop   \\*         [0-9]+s\n" + id + "  shop-ci  shop,web  [0-9]+s\n", ""},
 		{"tokens as YAML", "tokens list -o yaml", 0,
-			"- apps: \\[\\]\n  created: \"[^\"]+\"\n  id: " + id + "\n  name: laptop\n- apps:\n  - shop\n  - web\n  created: \"[^\"]+\"\n  id: " + id + "\n  name: shop-ci\n", ""},
+			"- apps: \\[\\]\n  created: \"[^\"]+\"\n  id: " + yamlID + "\n  name: laptop\n- apps:\n  - shop\n  - web\n  created: \"[^\"]+\"\n  id: " + yamlID + "\n  name: shop-ci\n", ""},
 		{"revoke", "tokens revoke laptop", 0, "revoked token " + id + ` \(laptop\)` + "\n", ""},
 		{"revoke again", "tokens revoke laptop", 1, "",
 			`error: no token with ID or name "laptop"` + "\n  hint: list the tokens with 'slipway server tokens list'\n"},
