@@ -19,8 +19,9 @@
 //     trailing ` # comment` stays part of the command: it runs under `sh -c`, where it is a
 //     shell comment. (procfile-util strips it; foreman, forego, honcho and Heroku keep it.)
 //   - Blank lines, lines of only spaces and tabs, and comment lines (`#` after optional
-//     whitespace) are skipped. Any other line that starts with whitespace is an error, with
-//     the hint "remove the leading whitespace" when the rest looks like a process line.
+//     whitespace) are skipped. A process line indented with spaces or tabs is read as
+//     Heroku reads it, with a warning; any other line that starts with whitespace is an
+//     error.
 //   - A space or tab between the name and ':' (`web : cmd`) is an error, with the hint
 //     "remove the space before ':'".
 //   - A line without ':', or whose text before the first ':' contains a space, is an error:

@@ -172,11 +172,13 @@ func (p *parser) line(n int, s string) error {
 			"expected \"name: command\", found a NAME=value line, as in an env file (not quoted here: it may hold a secret)")
 	}
 	if len(t) != len(s) {
-		hint := ""
-		if _, rest, ok := cutName(t); ok && strings.HasPrefix(rest, ":") {
-			hint = "remove the leading whitespace"
+		// Heroku reads an indented process line as the process line (its current parser
+		// says so in a warning): so does Slipway. Other indented text stays an error.
+		if name, rest, ok := cutName(t); ok && strings.HasPrefix(rest, ":") {
+			p.warn(n, "leading whitespace before process type %q ignored, as Heroku does; remove it so other tools read the line too", clip(name))
+			return p.entry(n, t)
 		}
-		return p.expected(n, s, hint)
+		return p.expected(n, s, "")
 	}
 	return p.entry(n, s)
 }
