@@ -74,8 +74,11 @@ keep it on loopback (the default) or put it behind a TLS-terminating proxy.`,
 	f.DurationVar(&o.timeout, "timeout", release.DefaultTimeout, "how long a release command and rollout may take")
 	f.DurationVar(&o.idle, "idle-timeout", gitpush.DefaultIdle, "how long a request may send and receive nothing before it is cut")
 	c.AddCommand(newServerAppsCmd(g, &data), newServerTokensCmd(g, &data), newServerHookCmd(g))
-	c.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
-		g.kubeconfig = g.path(g.kubeconfig)
+	c.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		// cobra runs only the nearest persistent hook: the root's first.
+		if err := c.Root().PersistentPreRunE(c, args); err != nil {
+			return err
+		}
 		if data == "" {
 			d, err := defaultServerData(g.streams.Getenv)
 			if err != nil {

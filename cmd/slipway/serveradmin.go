@@ -13,15 +13,15 @@ import (
 
 // The git-push server's administration: its apps (one repository each) and its access
 // tokens, both kept in its data directory. data is the value of the --data flag of the
-// command these are put under, read when a command runs; a relative path is relative to
-// the app directory (-C), as every path flag's.
+// command these are put under, read when a command runs, made absolute by that command
+// (a relative path is relative to the app directory, -C, as every path flag's).
 
-func serverApps(g *globals, data *string) *gitpush.Apps {
-	return &gitpush.Apps{Dir: g.path(*data), Git: &gitpush.GitCLI{}}
+func serverApps(data *string) *gitpush.Apps {
+	return &gitpush.Apps{Dir: *data, Git: &gitpush.GitCLI{}}
 }
 
-func serverTokens(g *globals, data *string) *gitpush.Tokens {
-	return &gitpush.Tokens{File: gitpush.TokensFile(g.path(*data))}
+func serverTokens(data *string) *gitpush.Tokens {
+	return &gitpush.Tokens{File: gitpush.TokensFile(*data)}
 }
 
 type serverAppJSON struct {
@@ -50,7 +50,7 @@ keeps running.`,
 		Short: "Create an app: an empty repository to push to",
 		Args:  argsBetween(1, 1, "one NAME"),
 		RunE: func(c *cobra.Command, args []string) error {
-			apps := serverApps(g, data)
+			apps := serverApps(data)
 			if err := apps.Create(c.Context(), args[0]); err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ keeps running.`,
 		Short: "List the apps, by name",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			apps := serverApps(g, data)
+			apps := serverApps(data)
 			infos, err := apps.List()
 			if err != nil {
 				return err
@@ -92,7 +92,7 @@ keeps running.`,
 		Short: "Delete an app's repository; what it deployed keeps running",
 		Args:  argsBetween(1, 1, "one NAME"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := serverApps(g, data).Delete(args[0]); err != nil {
+			if err := serverApps(data).Delete(args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.streams.Out, "deleted app %s's repository\n", args[0])
@@ -141,7 +141,7 @@ A token gives access to every app, or only to those --app names.`,
 		Short: "Create a token and print its secret, once",
 		Args:  argsBetween(1, 1, "one NAME"),
 		RunE: func(c *cobra.Command, args []string) error {
-			secret, tok, err := serverTokens(g, data).Create(args[0], apps)
+			secret, tok, err := serverTokens(data).Create(args[0], apps)
 			if err != nil {
 				return err
 			}
@@ -164,7 +164,7 @@ Give it to 'slipway remote add URL', or to git as the password of HTTP basic aut
 		Short: "List the tokens, oldest first (never their secrets)",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			ts := serverTokens(g, data)
+			ts := serverTokens(data)
 			toks, err := ts.List()
 			if err != nil {
 				return err
@@ -192,7 +192,7 @@ Give it to 'slipway remote add URL', or to git as the password of HTTP basic aut
 		Short: "Revoke a token: its secret is refused from the next request on",
 		Args:  argsBetween(1, 1, "one ID or NAME"),
 		RunE: func(c *cobra.Command, args []string) error {
-			tok, err := serverTokens(g, data).Revoke(args[0])
+			tok, err := serverTokens(data).Revoke(args[0])
 			if err != nil {
 				return err
 			}

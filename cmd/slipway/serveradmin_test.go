@@ -3,54 +3,21 @@ package main
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/slipwayhq/slipway/platform/gitpush"
 )
 
-// runServerAdmin runs slipway with args, the admin commands put under a "server" command
-// with a persistent --data flag as the server command holds them, and prints a failure as
-// Main does. It returns the exit code and what went to stdout and stderr.
+// runServerAdmin runs slipway with args in process, as main does, and returns the exit code
+// and what went to stdout and stderr.
 func runServerAdmin(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	s := &Streams{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
-	root := newRoot(s)
-	g := &globals{streams: s}
-	var data string
-	server := &cobra.Command{Use: "server"}
-	server.PersistentFlags().StringVar(&data, "data", "slipway-data", "the server's data directory")
-	server.PersistentPreRunE = func(*cobra.Command, []string) error {
-		g.dir = root.Flag("dir").Value.String()
-		return nil
-	}
-	server.AddCommand(newServerAppsCmd(g, &data), newServerTokensCmd(g, &data))
-	usageArgs(server)
-	root.AddCommand(server)
-	root.SetArgs(args)
-	_, err := root.ExecuteC()
-	var ue usageError
-	switch {
-	case err == nil:
-		return exitOK, out.String(), errb.String()
-	case errors.As(err, &ue):
-		code = exitUsage
-	default:
-		code = exitError
-	}
-	fmt.Fprintln(&errb, "error:", err)
-	printHint(&errb, err)
-	if code == exitUsage {
-		if c, _, ferr := root.Find(args); ferr == nil {
-			fmt.Fprintf(&errb, "Run '%s --help' for usage.\n", c.CommandPath())
-		}
-	}
+	code = Main(args, s)
 	return code, out.String(), errb.String()
 }
 
