@@ -70,10 +70,7 @@ func (e *NotBranchError) Hint() string { return "push a branch, e.g. HEAD:main" 
 func (d *Deployer) Receive(ctx context.Context, p *Push, out io.Writer) error {
 	for _, u := range p.Updates {
 		if err := d.update(ctx, p, u, out); err != nil {
-			fmt.Fprintf(out, "error: %v\n", err)
-			if h := render.Hint(err); h != "" {
-				fmt.Fprintf(out, "hint: %s\n", h)
-			}
+			writeError(out, err)
 			fmt.Fprintf(out, "push refused: %s stays at %s\n", shortRef(u.Ref), orNothing(u.Old))
 			return err
 		}

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/slipwayhq/slipway/render"
 )
 
 // Defaults of the Server's limits.
@@ -28,6 +30,29 @@ const (
 	// KeepaliveEvery is how often a waiting push hears from the server.
 	KeepaliveEvery = 5 * time.Second
 )
+
+// MovedError refuses a push whose branch another push moved while it waited, to a commit
+// it does not contain: landing it would drop that push's work.
+type MovedError struct {
+	Ref string
+	// Had is where the pusher saw the branch, Now where it is, Pushed the pushed commit.
+	Had, Now, Pushed string
+}
+
+func (e *MovedError) Error() string {
+	return fmt.Sprintf("%s moved from %s to %s while this push waited (another push), and %s does not contain it", shortRef(e.Ref), short(e.Had), short(e.Now), short(e.Pushed))
+}
+
+// Hint says how to push on top of it.
+func (e *MovedError) Hint() string { return "fetch, merge or rebase, and push again" }
+
+// writeError tells the pusher why its push is refused: the error and its hint, a line each.
+func writeError(out io.Writer, err error) {
+	fmt.Fprintf(out, "error: %v\n", err)
+	if h := render.Hint(err); h != "" {
+		fmt.Fprintf(out, "hint: %s\n", h)
+	}
+}
 
 // ErrStopping refuses a push that has not started deploying when the server stops.
 var ErrStopping = errors.New("the server is stopping: push again once it is back")
@@ -374,23 +399,25 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, out *flusher, b
 	}
 	defer unlock()
 
+	// What goes wrong from here is the server's: logged, and the push told in a word.
+	fail := func(reason string, err error) {
+		s.logf("push to %s: %s: %v", name, reason, err)
+		_, _ = out.Write(refusal(cmds, "the server could not "+reason))
+	}
 	var adv bytes.Buffer
 	if err := s.Git.Advertise(s.ctx(), dir, ReceivePack, &adv); err != nil {
-		s.logf("push to %s: read its refs: %v", name, err)
-		_, _ = out.Write(refusal(cmds, "the server could not read the repository"))
+		fail("read the repository", err)
 		return
 	}
 	current, err := advertisedRefs(adv.Bytes())
 	if err != nil {
-		s.logf("push to %s: read its refs: %v", name, err)
-		_, _ = out.Write(refusal(cmds, "the server could not read the repository"))
+		fail("read the repository", err)
 		return
 	}
 	section, moved := cmds.rebase(current)
 	mine, theirs, err := socketPair()
 	if err != nil {
-		s.logf("push to %s: %v", name, err)
-		_, _ = out.Write(refusal(cmds, "the server could not run the push"))
+		fail("run the push", err)
 		return
 	}
 	relayed := make(chan struct{})
@@ -449,13 +476,11 @@ func (s *Server) decide(p *Push, moved map[string]string, out io.Writer) error {
 			continue // deleted meanwhile: the push creates it again
 		}
 		ok, err := s.Git.IsAncestor(s.ctx(), p.Repo, p.Env, u.Old, u.New)
-		if err != nil {
-			fmt.Fprintf(out, "error: %v\n", err)
-			return err
+		if err == nil && !ok {
+			err = &MovedError{Ref: u.Ref, Had: had, Now: u.Old, Pushed: u.New}
 		}
-		if !ok {
-			err := fmt.Errorf("%s moved from %s to %s while this push waited (another push), and %s does not contain it", shortRef(u.Ref), short(had), short(u.Old), short(u.New))
-			fmt.Fprintf(out, "error: %v\nhint: fetch, merge or rebase, and push again\n", err)
+		if err != nil {
+			writeError(out, err)
 			return err
 		}
 		fmt.Fprintf(out, "%s moved to %s while this push waited; %s contains it: going on\n", shortRef(u.Ref), short(u.Old), short(u.New))
