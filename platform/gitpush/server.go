@@ -66,8 +66,6 @@ type Push struct {
 	Updates []Update
 	// Env is git's environment for reading the pushed objects while they are quarantined.
 	Env []string
-	// Token names the token the push came with.
-	Token string
 }
 
 // Receiver decides on a push before its refs move (the pre-receive step): it writes what it
@@ -424,7 +422,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, out *flusher, b
 	go func() {
 		defer close(relayed)
 		defer mine.Close()
-		s.relay(mine, &Push{App: name, Repo: dir, Updates: cmds.updates, Token: tok.Name}, moved)
+		s.relay(mine, &Push{App: name, Repo: dir}, moved)
 	}()
 	s.logf("push to %s (%s) by token %s", name, what, tok.Name)
 	// Not the request's context: a push whose client went away is finished all the same.
@@ -441,8 +439,8 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, out *flusher, b
 	<-relayed
 }
 
-// relay serves the hook of one receive-pack: it reads the updates and runs the Receiver,
-// sending its output and verdict back.
+// relay serves the hook of one receive-pack: it reads the updates (as git has them, rebased)
+// and runs the Receiver, sending its output and verdict back.
 func (s *Server) relay(conn *os.File, p *Push, moved map[string]string) {
 	req, err := readHookRequest(conn)
 	if err != nil {
