@@ -124,13 +124,6 @@ func (c *pushCommands) rebase(current map[string]string) (section []byte, moved 
 		b.Write(pkt(append(out, '\n')))
 	}
 	b.WriteString(flushPkt)
-	for i := range c.updates {
-		if cur, ok := current[c.updates[i].Ref]; ok {
-			c.updates[i].Old = cur
-		} else {
-			c.updates[i].Old = zeroOID(len(c.updates[i].Old))
-		}
-	}
 	return b.Bytes(), moved
 }
 
