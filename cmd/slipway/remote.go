@@ -349,12 +349,3 @@ type gitError struct {
 func (e *gitError) Error() string { return "git " + strings.Join(e.args, " ") + ": " + e.msg }
 func (e *gitError) Unwrap() error { return e.err }
 
-// withHint is an error with the fix.
-type withHint struct {
-	err  error
-	hint string
-}
-
-func (e *withHint) Error() string { return e.err.Error() }
-func (e *withHint) Unwrap() error { return e.err }
-func (e *withHint) Hint() string  { return e.hint }

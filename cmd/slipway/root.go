@@ -199,6 +199,16 @@ func MainContext(ctx context.Context, args []string, s *Streams) int {
 // hint returns the first non-empty hint in err's chain.
 func hint(err error) string { return render.Hint(err) }
 
+// withHint is an error with the fix a command words for it (a slipway command, a flag).
+type withHint struct {
+	err  error
+	hint string
+}
+
+func (e *withHint) Error() string { return e.err.Error() }
+func (e *withHint) Unwrap() error { return e.err }
+func (e *withHint) Hint() string  { return e.hint }
+
 // printHint prints err's hint, if it has one, under it.
 func printHint(w io.Writer, err error) {
 	if h := hint(err); h != "" {

@@ -178,28 +178,18 @@ func runSandboxUp(ctx context.Context, g *globals, o *sandboxOptions) error {
 	return nil
 }
 
-// sandboxHintError is an error of the sandbox with the fix, in slipway's commands.
-type sandboxHintError struct {
-	err  error
-	hint string
-}
-
-func (e *sandboxHintError) Error() string { return e.err.Error() }
-func (e *sandboxHintError) Unwrap() error { return e.err }
-func (e *sandboxHintError) Hint() string  { return e.hint }
-
 // sandboxHint adds to an error of Up the command that fixes it, when there is one.
 func sandboxHint(err error) error {
 	var taken *sandbox.RealNodeTakenError
 	switch {
 	case errors.As(err, &taken) && taken.Owner != "":
-		return &sandboxHintError{err, fmt.Sprintf("stop it with 'slipway sandbox down --state-dir %s'", shellQuote(taken.Owner))}
+		return &withHint{err, fmt.Sprintf("stop it with 'slipway sandbox down --state-dir %s'", shellQuote(taken.Owner))}
 	case errors.As(err, &taken):
-		return &sandboxHintError{err, fmt.Sprintf("stop that sandbox first, or delete the bridge with 'ip link del %s'", taken.Bridge)}
+		return &withHint{err, fmt.Sprintf("stop that sandbox first, or delete the bridge with 'ip link del %s'", taken.Bridge)}
 	case errors.Is(err, sandbox.ErrRunsWithoutRealNode):
-		return &sandboxHintError{err, "run 'slipway sandbox down' first, then 'slipway sandbox up --real-node'"}
+		return &withHint{err, "run 'slipway sandbox down' first, then 'slipway sandbox up --real-node'"}
 	case errors.Is(err, sandbox.ErrPartlyRunning):
-		return &sandboxHintError{err, "run 'slipway sandbox down' first"}
+		return &withHint{err, "run 'slipway sandbox down' first"}
 	}
 	return err
 }
@@ -233,7 +223,7 @@ func componentError(verb string, err error) error {
 	case errors.As(err, &nc):
 		return usageError{fmt.Errorf("sandbox %s: %w", verb, err)}
 	case errors.Is(err, sandbox.ErrNoSandbox):
-		return &sandboxHintError{fmt.Errorf("sandbox %s: %w", verb, err), "start one with 'slipway sandbox up'"}
+		return &withHint{fmt.Errorf("sandbox %s: %w", verb, err), "start one with 'slipway sandbox up'"}
 	}
 	return sandboxHint(fmt.Errorf("sandbox %s: %w", verb, err))
 }
