@@ -348,4 +348,3 @@ type gitError struct {
 
 func (e *gitError) Error() string { return "git " + strings.Join(e.args, " ") + ": " + e.msg }
 func (e *gitError) Unwrap() error { return e.err }
-
