@@ -2,7 +2,9 @@ package app
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -31,6 +33,9 @@ var DynoSizes = map[string]Resources{
 	"shield-l":          {CPURequest: "8", MemoryRequest: "14Gi", MemoryLimit: "14Gi"},
 }
 
+// firSize is a size of Heroku's Fir generation: dyno-<cores>c-<GB>gb.
+var firSize = regexp.MustCompile(`^dyno-([1-9][0-9]?)c-([0-9]+(?:\.[0-9]+)?)gb$`)
+
 // DefaultSize is the size of a process type that names none: Heroku's standard-1x.
 const DefaultSize = "standard-1x"
 
@@ -49,10 +54,18 @@ func SizeResources(size string) (Resources, error) {
 	if r, ok := DynoSizes[s]; ok {
 		return r, nil
 	}
+	if m := firSize.FindStringSubmatch(s); m != nil {
+		// Heroku's Fir sizes name their cores and memory: dyno-2c-4gb.
+		gb, err := strconv.ParseFloat(m[2], 64)
+		if err == nil && gb > 0 && gb <= 1024 {
+			mem := fmt.Sprintf("%dMi", int(gb*1024))
+			return Resources{CPURequest: m[1], MemoryRequest: mem, MemoryLimit: mem}, nil
+		}
+	}
 	known := make([]string, 0, len(DynoSizes))
 	for k := range DynoSizes {
 		known = append(known, k)
 	}
 	sort.Strings(known)
-	return Resources{}, fmt.Errorf("unknown dyno size %q (known: %s); or give resources: {cpu, memory} in slipway.yaml", size, strings.Join(known, ", "))
+	return Resources{}, fmt.Errorf("unknown dyno size %q (known: %s, and Fir's dyno-<cores>c-<memory>gb); or give resources: {cpu, memory} in slipway.yaml", size, strings.Join(known, ", "))
 }
