@@ -121,7 +121,7 @@ Exit codes: 0 success, 1 the command failed, 2 the command line was wrong; 'loca
 
 	root.AddCommand(newInitCmd(g), newChartCmd(g), newVersionCmd(g), newSandboxCmd(g),
 		newBuildCmd(g), newDeployCmd(g), newPromoteCmd(g), newReleasesCmd(g), newRollbackCmd(g),
-		newScaleCmd(g), newPsCmd(g), newLogsCmd(g), newRunCmd(g), newExecCmd(g), colonAlias(g, "run:detached", newRunDetachedCmd), newAutoscaleCmd(g), newConfigCmd(g), newAppsCmd(g), newTUICmd(g), newServerCmd(g),
+		newScaleCmd(g), newPsCmd(g), newLogsCmd(g), newRunCmd(g), newExecCmd(g), colonAlias(g, "run:detached", newRunDetachedCmd), newAutoscaleCmd(g), newConfigCmd(g), newAppsCmd(g), newTUICmd(g), newServerCmd(g), newImportCmd(g),
 		colonAlias(g, "config:set", newConfigSetCmd), colonAlias(g, "config:get", newConfigGetCmd),
 		colonAlias(g, "config:unset", newConfigUnsetCmd), newLocalCmd(g), colonAlias(g, "local:run", newLocalRunCmd))
 	root.AddCommand(newRemoteCmd(g))

@@ -65,6 +65,10 @@ var baseImages = map[string]baseImage{
 	// go1.26), ca-certificates and git; GOTOOLCHAIN=local. No C compiler, so cgo is off.
 	"golang:1.26-bookworm": {from: "debian:bookworm-slim", make: makeGolang, recipe: goRecipe},
 	"golang:1.26":          {sameAs: "golang:1.26-bookworm"},
+	// A stand-in: no Go 1.25 toolchain can be had on this machine (only the 1.26 one), and
+	// Go builds modules that ask for an older Go; apps whose go.mod says 1.25 (as Heroku's
+	// go-getting-started does) get the 1.26 toolchain under this name.
+	"golang:1.25-bookworm": {sameAs: "golang:1.26-bookworm"},
 	// debian:bookworm-slim with Debian's nodejs and npm (Node 18 and npm 9 in bookworm,
 	// whatever the tag says) and the official images' node user (uid 1000). No yarn.
 	"node:22-bookworm-slim": {from: "debian:bookworm-slim", make: dockerfileImage(nodeDockerfile)},

@@ -1,0 +1,388 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipwayhq/slipway/internal/e2e"
+	"github.com/slipwayhq/slipway/platform/app"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden migration reports under testdata/import")
+
+// importExports are the Heroku CLI exports of testdata/import, as flags.
+func importExports(t *testing.T) []string {
+	t.Helper()
+	td, err := filepath.Abs(filepath.Join("testdata", "import"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--config", filepath.Join(td, "config.sh"), "--addons", filepath.Join(td, "addons.json"),
+		"--formation", filepath.Join(td, "apps-info.json"), "--domains", filepath.Join(td, "domains.json")}
+}
+
+// corpusCopy copies the corpus app into a directory of the same name, so that the app's
+// name (the directory's) is the same on every run.
+func corpusCopy(t *testing.T, corpus, name string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(corpus, name))); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestImportCorpus: `slipway import heroku` on every app of the corpus, through the real
+// binary: each gets a slipway.yaml whose chart passes the real helm CLI's lint --strict and
+// template, or a located reason and nothing written; a second run changes nothing.
+func TestImportCorpus(t *testing.T) {
+	corpus := e2e.Corpus(t)
+	helm := e2e.Helm(t)
+	entries, err := os.ReadDir(corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imported := 0
+	for _, ent := range entries {
+		if !ent.IsDir() {
+			continue
+		}
+		t.Run(ent.Name(), func(t *testing.T) {
+			dir := corpusCopy(t, corpus, ent.Name())
+			stdout, stderr, code := run(t, dir, "import", "heroku")
+			noStackTrace(t, stdout+stderr)
+			manifest := filepath.Join(dir, app.ManifestFile)
+			if code != 0 {
+				// A refusal names the file and line, and writes nothing.
+				if !strings.HasPrefix(stderr, "error: ") || !strings.Contains(stderr, ":") {
+					t.Errorf("exit %d without a located reason:\n%s", code, stderr)
+				}
+				if _, err := os.Stat(manifest); err == nil {
+					t.Errorf("a refused import wrote %s", app.ManifestFile)
+				}
+				t.Logf("refused: %s", strings.TrimSpace(stderr))
+				return
+			}
+			imported++
+			first, err := os.ReadFile(manifest)
+			if err != nil {
+				t.Fatalf("import said:\n%s\nbut: %v", stdout, err)
+			}
+			if !strings.Contains(stdout, "wrote slipway.yaml") {
+				t.Errorf("the report does not say slipway.yaml was written:\n%s", stdout)
+			}
+			out := filepath.Join(t.TempDir(), "chart")
+			if _, stderr, code := run(t, dir, "chart", "-o", out); code != 0 {
+				t.Fatalf("chart after import: exit %d:\n%s", code, stderr)
+			}
+			for _, args := range [][]string{{"lint", "--strict", out}, {"template", "x", out}} {
+				if b, err := exec.Command(helm, args...).CombinedOutput(); err != nil {
+					t.Errorf("helm %s: %v\n%s", args[0], err, b)
+				}
+			}
+			// Again: nothing to change, nothing changed.
+			stdout, stderr, code = run(t, dir, "import", "heroku")
+			if code != 0 || !strings.Contains(stdout, "unchanged: slipway.yaml") {
+				t.Errorf("a second import: exit %d\n%s%s", code, stdout, stderr)
+			}
+			if again, _ := os.ReadFile(manifest); string(again) != string(first) {
+				t.Errorf("a second import rewrote slipway.yaml:\n%s\nthen:\n%s", first, again)
+			}
+		})
+	}
+	if imported < 15 {
+		t.Errorf("only %d corpus apps imported", imported)
+	}
+}
+
+// TestImportGoldenReports: the migration report of five corpus apps, each with the Heroku
+// CLI's exports of testdata/import (config with Heroku's quoting, add-ons, formation,
+// domains), against golden files (-update rewrites them).
+func TestImportGoldenReports(t *testing.T) {
+	corpus := e2e.Corpus(t)
+	for _, name := range []string{"heroku__go-getting-started", "heroku__python-getting-started", "heroku__ruby-getting-started",
+		"codetriage__CodeTriage", "outline__outline", "PostHog__posthog", "parse-community__parse-server-example"} {
+		t.Run(name, func(t *testing.T) {
+			dir := corpusCopy(t, corpus, name)
+			args := append([]string{"import", "heroku", "--app", "acme-web"}, importExports(t)...)
+			stdout, stderr, code := run(t, dir, args...)
+			if code != 0 {
+				t.Fatalf("exit %d:\n%s", code, stderr)
+			}
+			for _, v := range []string{"p4ss", "pt0ken", "4a3b2c1d", "line one", "café"} {
+				if strings.Contains(stdout+stderr, v) {
+					t.Errorf("the report shows a config value (%q):\n%s", v, stdout)
+				}
+			}
+			golden := filepath.Join("testdata", "import", name+".txt")
+			if *updateGolden {
+				if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to write it)", err)
+			}
+			if stdout != string(want) {
+				t.Errorf("the report differs from %s (-update rewrites it):\n%s", golden, stdout)
+			}
+			// The values went to the production env file, nowhere else, and read back whole.
+			ef, err := app.ReadEnvFile(filepath.Join(dir, ".env.production"), ".env.production")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ef.Vars["GREETING"]; got != "say \"it's\" $HOME `x` !" {
+				t.Errorf("GREETING read back as %q", got)
+			}
+			if got := ef.Vars["MULTILINE"]; got != "line one\nline two\n" {
+				t.Errorf("MULTILINE read back as %q", got)
+			}
+			for _, k := range []string{"DATABASE_URL", "HEROKU_APP_NAME", "PAPERTRAIL_API_TOKEN"} {
+				if _, ok := ef.Vars[k]; ok {
+					t.Errorf("%s should have been left out", k)
+				}
+			}
+			if fi, err := os.Stat(filepath.Join(dir, ".env.production")); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf(".env.production: %v %v, want mode 0600", fi.Mode(), err)
+			}
+			for _, ig := range []string{".gitignore", ".dockerignore"} {
+				if b, _ := os.ReadFile(filepath.Join(dir, ig)); !strings.Contains(string(b), "/.env.production\n") {
+					t.Errorf("%s does not list .env.production:\n%s", ig, b)
+				}
+			}
+			manifest, err := os.ReadFile(filepath.Join(dir, app.ManifestFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range []string{"p4ss", "4a3b2c1d", "line one"} {
+				if strings.Contains(string(manifest), v) {
+					t.Errorf("slipway.yaml holds a config value:\n%s", manifest)
+				}
+			}
+
+			// A re-run with another value changes nothing without --force, and says what.
+			changed := filepath.Join(t.TempDir(), "config.sh")
+			if err := os.WriteFile(changed, []byte("LANG=C.UTF-8\nNEW_VAR=1\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := os.ReadFile(filepath.Join(dir, ".env.production"))
+			stdout, stderr, code = run(t, dir, "import", "heroku", "--app", "acme-web", "--config", changed)
+			if code == 0 || !strings.Contains(stdout, "would change: .env.production: replace the value of LANG") ||
+				!strings.Contains(stderr, "nothing was changed") || !strings.Contains(stderr, "--force") {
+				t.Errorf("a re-run that would replace a value: exit %d\n%s%s", code, stdout, stderr)
+			}
+			if after, _ := os.ReadFile(filepath.Join(dir, ".env.production")); string(after) != string(before) {
+				t.Error("a refused re-run changed .env.production")
+			}
+			if _, stderr, code = run(t, dir, "import", "heroku", "--app", "acme-web", "--config", changed, "--force"); code != 0 {
+				t.Fatalf("--force: exit %d\n%s", code, stderr)
+			}
+			ef, err = app.ReadEnvFile(filepath.Join(dir, ".env.production"), ".env.production")
+			if err != nil || ef.Vars["LANG"] != "C.UTF-8" || ef.Vars["NEW_VAR"] != "1" || ef.Vars["GREETING"] == "" {
+				t.Errorf("after --force: %v %v", ef, err)
+			}
+		})
+	}
+}
+
+// TestImportRefusals: bad exports and names are refused with what and where, and nothing
+// is written.
+func TestImportRefusals(t *testing.T) {
+	dir := writeApp(t, map[string]string{"Procfile": "web: ./server\n"})
+	bad := func(name, content string) string {
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unterminated quote", []string{"--config", bad("c.sh", "A=1\nSECRET_KEY='sk_live_zq9Secret\n")}, "c.sh:2:"},
+		{"heroku config's table", []string{"--config", bad("t.txt", "=== acme-web Config Vars\nSECRET_KEY: sk_live_zq9Secret\n")}, "heroku config --shell"},
+		{"add-ons not JSON", []string{"--addons", bad("a.json", "[{\"name\": 3}]")}, "a.json:1:"},
+		{"a bad app name", []string{"--app", "Acme_Web"}, `app name "Acme_Web"`},
+		{"no such file", []string{"--domains", "missing.json"}, "missing.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := run(t, dir, append([]string{"import", "heroku"}, tc.args...)...)
+			noStackTrace(t, stdout+stderr)
+			noSecret(t, stdout+stderr)
+			if code == 0 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want a refusal with %q:\n%s", code, tc.want, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(dir, app.ManifestFile)); err == nil {
+				t.Error("a refused import wrote slipway.yaml")
+			}
+		})
+	}
+}
+
+// herokuQuote is the Heroku CLI's quoting of a value in `heroku config --shell`
+// (packages/cli/src/lib/config/quote.ts): bare when nothing needs quoting, double quotes
+// when the value holds a single quote or a newline, else single quotes.
+func herokuQuote(s string) string {
+	needs := strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || r == '\u00a0' || r == '\ufeff' || strings.ContainsRune("\"#!$&'()*,:;<=>?@[\\]^`{|}", r)
+	})
+	switch {
+	case !needs:
+		return s
+	case strings.ContainsAny(s, "'\n"):
+		r := strings.NewReplacer(`"`, `\"`, `\`, `\\`, `$`, `\$`, "`", "\\`", `!`, `\!`, "\n", `\n`)
+		return `"` + r.Replace(s) + `"`
+	default:
+		return `'` + strings.NewReplacer(`'`, `\'`, `\`, `\\`).Replace(s) + `'`
+	}
+}
+
+// TestImportHerokuAppsOnRealNode: the real Heroku apps of ../shared/apps, copied and not
+// edited, imported and deployed on the sandbox's real node: each serves its page through
+// its Service (the Go app, which has a Dockerfile only Heroku's builders can build and a
+// heroku.yml with build.languages, is built with Slipway's generated Dockerfile, as Heroku
+// builds it with buildpacks). Then a `heroku config --shell` export with quotes, newlines,
+// '=', '$' and unicode is imported into the deployed environment: the values arrive in the
+// cluster byte for byte, as one config release, and a second import changes nothing.
+func TestImportHerokuAppsOnRealNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: not with -short")
+	}
+	host := e2e.DockerEngine(t)
+	e2e.BaseImages(t, host, "golang:1.25-bookworm", "busybox:1.36", "node:22-bookworm-slim")
+	kubeconfig, registry := e2e.RealNodeSandbox(t)
+	c := clusterAt(t, kubeconfig)
+	t.Setenv("DOCKER_HOST", host)
+	t.Setenv("DOCKER_BUILDKIT", "")
+	http5 := &http.Client{Timeout: 5 * time.Second}
+	long := func(dir string, args ...string) result {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
+		defer cancel()
+		cmd, o, e := c.command(ctx, dir, args...)
+		err := cmd.Run()
+		r := result{stdout: o.String(), stderr: e.String()}
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("run slipway %v: %v", args, err)
+		}
+		noStackTrace(t, r.stdout+r.stderr)
+		if r.code != 0 {
+			t.Fatalf("slipway %s: %s", strings.Join(args, " "), r)
+		}
+		return r
+	}
+
+	for _, tc := range []struct {
+		name, page string
+		report     []string
+	}{
+		{"go-getting-started", "Getting Started with Go on Heroku",
+			[]string{"build: Slipway's generated Dockerfile (heroku.yml build.languages"}},
+		{"node-js-sample", "Hello World", []string{"build: Slipway's generated Dockerfile"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := filepath.Join(e2e.ModuleRoot(t), "..", "shared", "apps", "heroku__"+tc.name)
+			if _, err := os.Stat(src); err != nil {
+				e2e.Missing(t, "the real Heroku app %s: %v", src, err)
+			}
+			dir := copyDir(t, src)
+			imp := long(dir, "import", "heroku", "--app", tc.name, "--registry", registry)
+			t.Logf("import:\n%s%s", imp.stdout, imp.stderr)
+			for _, w := range append(tc.report, "app "+tc.name+" (name from the Heroku app's name)", "wrote slipway.yaml") {
+				if !strings.Contains(imp.stdout, w) {
+					t.Errorf("the report lacks %q", w)
+				}
+			}
+			d := long(dir, "deploy", "--timeout", "5m")
+			t.Logf("deploy:\n%s", d.stderr)
+			ns := tc.name + "-staging"
+			svc, err := c.kc.CoreV1().Services(ns).Get(t.Context(), tc.name+"-web", metav1.GetOptions{})
+			if err != nil {
+				t.Fatalf("web Service: %v", err)
+			}
+			page := fmt.Sprintf("http://%s:%d/", svc.Spec.ClusterIP, svc.Spec.Ports[0].Port)
+			var body string
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+				if body, err = getBody(http5, page); err == nil && strings.Contains(body, tc.page) {
+					break
+				}
+			}
+			if !strings.Contains(body, tc.page) {
+				t.Fatalf("GET %s: %v, want %q in:\n%.500s", page, err, tc.page, body)
+			}
+			if tc.name != "node-js-sample" {
+				return
+			}
+
+			// Config from `heroku config --shell` into the deployed environment, byte for byte.
+			values := map[string]string{
+				"GREETING":    `say "it's" \n not a newline, $HOME, ` + "`id`" + `, !bang, back\slash`,
+				"PEM":         "-----BEGIN KEY-----\nMIIB\tx==\n-----END KEY-----\n",
+				"QUERY":       "a=b&c==d; e",
+				"UNICODE":     "café ☕ 🚀 naïve\u00a0nbsp",
+				"EMPTY":       "",
+				"SPACES":      "  both ends  ",
+				"PLAIN":       "v42",
+				"SINGLE_ONLY": "x's",
+			}
+			var export strings.Builder
+			for _, k := range slices.Sorted(maps.Keys(values)) {
+				export.WriteString(k + "=" + herokuQuote(values[k]) + "\n")
+			}
+			export.WriteString("HEROKU_APP_NAME=" + tc.name + "\n")
+			file := filepath.Join(t.TempDir(), "config.sh")
+			if err := os.WriteFile(file, []byte(export.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before := len(c.revisions(ns, tc.name))
+			r := long(dir, "import", "heroku", "--app", tc.name, "--registry", registry, "-e", "staging", "--config", file)
+			t.Logf("import -e staging:\n%s%s", r.stdout, r.stderr)
+			if !strings.Contains(r.stdout, "into the cluster: staging v") {
+				t.Errorf("the report does not name the config release:\n%s", r.stdout)
+			}
+			for _, v := range []string{"café", "BEGIN KEY", "a=b&c"} {
+				if strings.Contains(r.stdout+r.stderr, v) {
+					t.Errorf("the import's output shows a config value (%q)", v)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, ".env.staging")); err == nil {
+				t.Error("the values went into the cluster and into .env.staging")
+			}
+			got := c.config(ns, tc.name)
+			for k, v := range values {
+				if got[k] != v {
+					t.Errorf("%s in the cluster: %q, want %q", k, got[k], v)
+				}
+			}
+			if _, ok := got["HEROKU_APP_NAME"]; ok {
+				t.Error("HEROKU_APP_NAME reached the cluster")
+			}
+			if after := len(c.revisions(ns, tc.name)); after != before+1 {
+				t.Errorf("%d releases made, want one", after-before)
+			}
+			// Again: nothing to change, no release.
+			long(dir, "import", "heroku", "--app", tc.name, "--registry", registry, "-e", "staging", "--config", file)
+			if after := len(c.revisions(ns, tc.name)); after != before+1 {
+				t.Errorf("a second import made a release")
+			}
+		})
+	}
+}
