@@ -7,7 +7,9 @@ import (
 
 // App is one application: its process types, config, schedule and platform settings.
 type App struct {
-	// Name is the app's DNS-label name (slipway.yaml name, else app.json name, else the directory).
+	// Name is the app's DNS-label name: slipway.yaml's name, else the directory's made a
+	// DNS label. app.json's name never names the app: it is the title Heroku's Deploy button
+	// shows ("Start on Heroku: Go"), not a Heroku app's name.
 	Name string
 	// Dir is the directory the app was loaded from.
 	Dir string

@@ -15,6 +15,8 @@ const AppJSONFile = "app.json"
 
 // AppJSON is what Slipway takes from app.json: Heroku's schema plus Dokku's healthchecks and cron.
 type AppJSON struct {
+	// Name is the title Heroku's Deploy button shows ("Start on Heroku: Go"); it does not
+	// name the app (see App.Name).
 	Name       string
 	Env        map[string]Var
 	Formation  map[string]Formation

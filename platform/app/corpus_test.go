@@ -137,7 +137,8 @@ func TestCorpus(t *testing.T) {
 
 	t.Run("PostHog", func(t *testing.T) {
 		a := loadCorpusApp(t, dir, "PostHog__posthog")
-		wantString(t, "Name", a.Name, "posthog-product-analytics")
+		// app.json's name ("PostHog - Product Analytics") is the Deploy button's title.
+		wantString(t, "Name", a.Name, "posthog-posthog")
 		// The boolean env value (DEBUG: true) and the empty postdeploy live in
 		// environments.review, which is Heroku's review-app section: Slipway says it is
 		// ignored rather than reading a review app's settings as the app's.

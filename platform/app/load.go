@@ -69,7 +69,7 @@ func Load(dir string, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := loadName(a, opts.Name, man, aj, dir); err != nil {
+	if err := loadName(a, opts.Name, man, dir); err != nil {
 		return nil, err
 	}
 	if err := loadProcesses(a, dir, hy); err != nil {
@@ -193,19 +193,16 @@ func Slug(s string) string {
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
-func loadName(a *App, override string, man *Manifest, aj *AppJSON, dir string) error {
+// loadName names the app: the override, else slipway.yaml's name, else the directory's.
+// app.json's name is not the app's: it is what Heroku's Deploy button shows ("Start on
+// Heroku: Node.js"), and the Heroku app it creates is named by the user.
+func loadName(a *App, override string, man *Manifest, dir string) error {
 	var where string
 	switch {
 	case override != "":
 		a.Name = override
 	case man.Name != "":
 		a.Name, where = man.Name, ManifestFile+": name"
-	case aj.Name != "":
-		a.Name, where = Slug(aj.Name), AppJSONFile+": name"
-		if a.Name == "" {
-			return &FileError{File: AppJSONFile, Msg: fmt.Sprintf("name: %q has no letter or digit of a-z, 0-9 to make an app name of (Kubernetes names use lowercase letters, digits and '-')", aj.Name),
-				Fix: "set name: in " + ManifestFile}
-		}
 	default:
 		abs, err := filepath.Abs(dir)
 		if err != nil {

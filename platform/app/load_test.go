@@ -24,16 +24,17 @@ func TestLoadName(t *testing.T) {
 			want:    "shop",
 		},
 		{
-			name:    "app.json's name is slugified",
+			// app.json's name is the Deploy button's title, not the Heroku app's name.
+			name:    "app.json's name does not name the app",
 			dirName: "posthog",
 			files:   map[string]string{"app.json": `{"name": "PostHog - Product Analytics"}`},
-			want:    "posthog-product-analytics",
+			want:    "posthog",
 		},
 		{
-			name:    "app.json's name with trailing space and colon",
-			dirName: "x",
-			files:   map[string]string{"app.json": `{"name": "Start on Heroku: Node.js "}`},
-			want:    "start-on-heroku-node-js",
+			name:    "app.json's Deploy button title",
+			dirName: "go-getting-started",
+			files:   map[string]string{"app.json": `{"name": "Start on Heroku: Go"}`},
+			want:    "go-getting-started",
 		},
 		{
 			name:    "the directory, slugified",
@@ -71,10 +72,10 @@ func TestLoadName(t *testing.T) {
 			wantErr: `slipway.yaml: name: app name "` + strings.Repeat("a", 54) + `" is not usable in Kubernetes`,
 		},
 		{
-			name:    "app.json name with nothing usable",
+			name:    "app.json name with nothing usable is no error",
 			dirName: "x",
 			files:   map[string]string{"app.json": `{"name": "¡¿!?"}`},
-			wantErr: `app.json: name: "¡¿!?" has no letter or digit of a-z, 0-9 to make an app name of`,
+			want:    "x",
 		},
 		{
 			name:    "directory name with nothing usable",
