@@ -176,6 +176,24 @@ func TestCorpus(t *testing.T) {
 		}
 	})
 
+	t.Run("built as Heroku builds them", func(t *testing.T) {
+		const buildpacks = "Heroku builds this app with buildpacks"
+		for name, want := range map[string]Build{
+			// A Dockerfile that builds only on Heroku, and build.languages.
+			"heroku__go-getting-started": {Generate: true, Source: "heroku.yml:5", Reason: "heroku.yml build.languages: " + buildpacks},
+			// A Dockerfile, and app.json's stack and buildpacks for review apps.
+			"codeforamerica__il-gcc-form-flow": {Generate: true, Source: "app.json", Reason: `app.json stack "heroku-22": ` + buildpacks},
+			// A Dockerfile and nothing else that says: Heroku's rule.
+			"outline__outline": {Generate: true, Reason: "no heroku.yml build.docker: " + buildpacks},
+		} {
+			got := loadCorpusApp(t, dir, name).Build
+			got.Args = nil
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: Build:\n got %+v\nwant %+v", name, got, want)
+			}
+		}
+	})
+
 	t.Run("required vars are reported, not errors", func(t *testing.T) {
 		a := loadCorpusApp(t, dir, "mastodon__mastodon")
 		c, err := a.ResolveConfig(ConfigOptions{})
