@@ -13,8 +13,8 @@ type EventOptions struct {
 	Build BuildOptions
 	// Warn shows a warning (default: a "warning: " line on w).
 	Warn func(msg string)
-	// DetectSuffix follows the line saying how an app without a Dockerfile is built (the
-	// CLI says how to see the generated Dockerfile).
+	// DetectSuffix follows the line saying how an app with a generated Dockerfile is built
+	// (the CLI says how to see the generated Dockerfile).
 	DetectSuffix string
 }
 

@@ -21,10 +21,15 @@ func newBuildCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "build",
 		Short: "Build the app's one image through the Docker Engine (and push it)",
-		Long: `Build makes the app's image: every process type runs from it. The Dockerfile is the one
-slipway.yaml or heroku.yml names, else ./Dockerfile, else one generated for the detected
-language (--dockerfile prints it; it is never written into the repository; with BuildKit,
-a generated Go build keeps Go's build cache in a cache mount).
+		Long: `Build makes the app's image: every process type runs from it. As on Heroku, an app is
+built the way buildpacks would build it, with a Dockerfile Slipway generates for the detected
+language, unless it is a container app: heroku.yml has build.docker (its Dockerfile is used),
+or app.json's stack is "container" (./Dockerfile is used). slipway.yaml decides over both:
+build.generate: true always generates, build.generate: false or build.dockerfile builds the
+repository's Dockerfile. A ./Dockerfile left unused is named in a note; when nothing but
+Heroku's rule chose to generate and no language is detected, ./Dockerfile is built instead.
+--dockerfile prints the Dockerfile; a generated one is never written into the repository
+(with BuildKit, a generated Go build keeps Go's build cache in a cache mount).
 
 What goes into the image: inside a git work tree, what git would commit — tracked files and
 untracked files that are not git-ignored — minus .dockerignore; a git-ignored .env never
@@ -79,8 +84,15 @@ func printDockerfile(g *globals, a *app.App) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range b.Notes {
+		fmt.Fprintf(g.streams.Err, "note: %s\n", n)
+	}
 	if b.Plan == nil {
-		fmt.Fprintf(g.streams.Err, "%s has its own Dockerfile (%s); Slipway builds with it\n", a.Name, b.Options.Dockerfile)
+		why := ""
+		if len(b.Notes) == 0 && a.Build.Reason != "" {
+			why = " (" + a.Build.Reason + ")"
+		}
+		fmt.Fprintf(g.streams.Err, "%s has its own Dockerfile (%s); Slipway builds with it%s\n", a.Name, b.Options.Dockerfile, why)
 		df, err := app.ReadAppFile(b.Options.Dir, b.Options.Dockerfile)
 		if err != nil {
 			return err

@@ -250,7 +250,8 @@ func TestInit(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("init exited %d: %s", code, stderr)
 	}
-	for _, w := range []string{"app shop", "Node.js", "release:", "web:", "worker_beat:", "singleton", "staging:", "shop-staging"} {
+	for _, w := range []string{"app shop", "Node.js", "release:", "web:", "worker_beat:", "singleton", "staging:", "shop-staging",
+		"build:     a Dockerfile Slipway generates for Node.js 22 (no heroku.yml build.docker: Heroku builds this app with buildpacks)"} {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("init's report lacks %q:\n%s", w, stderr)
 		}
@@ -276,6 +277,41 @@ func TestInit(t *testing.T) {
 	}
 	if _, _, code := run(t, dir, "init", "--force"); code != 0 {
 		t.Errorf("init --force exited %d", code)
+	}
+}
+
+// TestBuildDockerfileAsHeroku: `build --dockerfile` on Heroku's Go getting-started app,
+// unchanged: its Dockerfile builds only on Heroku's own images and heroku.yml says
+// build.languages, so Slipway prints the Dockerfile it generates and says why the
+// repository's is not used; init says the same. build.generate: false in slipway.yaml
+// brings the repository's back.
+func TestBuildDockerfileAsHeroku(t *testing.T) {
+	src := filepath.Join(e2e.ModuleRoot(t), "..", "shared", "apps", "heroku__go-getting-started")
+	if _, err := os.Stat(src); err != nil {
+		e2e.Missing(t, "the real Heroku app: %v", err)
+	}
+	dir := copyDir(t, src)
+	const note = "Dockerfile not used: heroku.yml build.languages: Heroku builds this app with buildpacks; Slipway generates one (build.generate: false in slipway.yaml builds yours)"
+	stdout, stderr, code := run(t, dir, "build", "--dockerfile")
+	if code != 0 {
+		t.Fatalf("build --dockerfile exited %d:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "note: "+note+"\n") || !strings.Contains(stderr, "detected Go ") {
+		t.Errorf("stderr should say the repository's Dockerfile is not used, and why:\n%s", stderr)
+	}
+	if strings.Contains(stdout, "heroku/heroku:24") || !strings.Contains(stdout, "go-getting-started") {
+		t.Errorf("stdout should be the generated Dockerfile, building the binary go-getting-started:\n%s", stdout)
+	}
+	_, stderr, code = run(t, dir, "init")
+	if code != 0 || !strings.Contains(stderr, "build:     a Dockerfile Slipway generates for Go") || !strings.Contains(stderr, "note:      "+note) {
+		t.Errorf("init exited %d; its report should say how the image is built:\n%s", code, stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "slipway.yaml"), []byte("build:\n  generate: false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = run(t, dir, "build", "--dockerfile")
+	if code != 0 || !strings.HasPrefix(stdout, "FROM heroku/heroku:24-build") || !strings.Contains(stderr, "has its own Dockerfile (Dockerfile); Slipway builds with it (slipway.yaml build.generate: false)") {
+		t.Errorf("with build.generate: false, exit %d, stdout should be the repository's Dockerfile:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
 

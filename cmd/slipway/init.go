@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipwayhq/slipway/platform/app"
+	"github.com/slipwayhq/slipway/platform/build"
 	"github.com/slipwayhq/slipway/platform/safefile"
 )
 
@@ -129,9 +130,24 @@ func describe(g *globals, a *app.App) {
 		}
 		fmt.Fprintf(w, "  %-10s namespace %s, env file %s (%s)\n", n+":", e.Namespace, e.EnvFile, state)
 	}
-	if a.Build.Dockerfile != "" {
-		fmt.Fprintf(w, "  build:     %s\n", a.Build.Dockerfile)
-	} else if _, err := os.Stat(filepath.Join(a.Dir, "Dockerfile")); err == nil {
-		fmt.Fprintf(w, "  build:     Dockerfile\n")
+	b, err := build.Choose(a, build.GenerateOptions{})
+	switch {
+	case err != nil:
+		g.warn(fmt.Sprintf("the image cannot be built as the app is: %v", err))
+		printHint(w, err)
+	case b.Plan != nil:
+		fmt.Fprintf(w, "  build:     a Dockerfile Slipway generates for %s %s", b.Plan.Language, b.Plan.Version)
+	default:
+		fmt.Fprintf(w, "  build:     %s", b.Options.Dockerfile)
+	}
+	if err == nil {
+		// A note says why, where the reason alone would not.
+		if len(b.Notes) == 0 && a.Build.Reason != "" {
+			fmt.Fprintf(w, " (%s)", a.Build.Reason)
+		}
+		fmt.Fprintln(w)
+		for _, n := range b.Notes {
+			fmt.Fprintf(w, "  note:      %s\n", n)
+		}
 	}
 }

@@ -284,10 +284,12 @@ func TestPushToDeployOnRealNode(t *testing.T) {
 		}
 	})
 
-	// heroku__go-getting-started is not pushed here: its Dockerfile builds FROM Heroku's own
-	// builder image, which the engine would try to pull from Docker Hub (traffic off this
-	// machine), and on Heroku it is a buildpack app anyway (heroku.yml build.languages).
-	// Building it as Heroku does is the Heroku-import issue's.
+	// heroku__go-getting-started is not pushed here yet. Its Dockerfile builds FROM Heroku's
+	// own builder image, which the engine would pull from Docker Hub (traffic off this
+	// machine); Slipway leaves it unused, as Heroku does (heroku.yml build.languages), and
+	// generates one for Go 1.25 (TestBuildDockerfileAsHeroku, build's
+	// TestForAppHerokuGoGettingStarted). Pushing it needs that Go base image among the
+	// harness's and its modules from the Go module proxy.
 
 	t.Run("server stopped mid-push", func(t *testing.T) {
 		// SIGTERM while a push releases: the release is cancelled and the previous one

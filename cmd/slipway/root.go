@@ -113,7 +113,7 @@ Exit codes: 0 success, 1 the command failed, 2 the command line was wrong; 'loca
 	})
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.dir, "dir", "C", ".", "the app's directory; run as if started there: other flags' relative paths (-f, -e files, -o, --kubeconfig, --state-dir) are relative to it, absolute ones are taken as they are")
-	pf.StringVarP(&g.app, "app", "a", "", "the app name (default: slipway.yaml's name, app.json's, or the directory's)")
+	pf.StringVarP(&g.app, "app", "a", "", "the app name (default: slipway.yaml's name, else the directory's)")
 	pf.StringVarP(&g.env, "env", "e", "", "the environment: staging, production, … (cluster commands default to staging)")
 	pf.StringVar(&g.kubeconfig, "kubeconfig", "", "path to the kubeconfig file, relative to the app directory unless absolute (default: $KUBECONFIG or ~/.kube/config)")
 	pf.StringVar(&g.context, "context", "", "the kubeconfig context (default: the environment's, else the current one)")

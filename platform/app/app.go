@@ -7,7 +7,9 @@ import (
 
 // App is one application: its process types, config, schedule and platform settings.
 type App struct {
-	// Name is the app's DNS-label name (slipway.yaml name, else app.json name, else the directory).
+	// Name is the app's DNS-label name: slipway.yaml's name, else the directory's made a
+	// DNS label. app.json's name never names the app: it is the title Heroku's Deploy button
+	// shows ("Start on Heroku: Go"), not a Heroku app's name.
 	Name string
 	// Dir is the directory the app was loaded from.
 	Dir string
@@ -144,10 +146,29 @@ type Image struct {
 	PullSecrets []string
 }
 
-// Build holds build settings.
+// Build holds build settings: how the image is built, and why.
+//
+// As on Heroku, an app is built the way buildpacks would build it — with Slipway's own
+// Dockerfile, generated for the detected language — unless it is a container app: one whose
+// heroku.yml has build.docker, or whose app.json stack is "container". slipway.yaml's
+// build.generate and build.dockerfile decide over both.
 type Build struct {
-	// Dockerfile is the path of the Dockerfile relative to Dir ("" to detect or generate).
+	// Generate says Slipway builds with its own Dockerfile, generated for the detected
+	// language, even when the repository has one; false, with the repository's Dockerfile
+	// (Dockerfile).
+	Generate bool
+	// Dockerfile is the repository's Dockerfile relative to Dir, when slipway.yaml or
+	// heroku.yml names one; "" for ./Dockerfile. Always "" when Generate is set.
 	Dockerfile string
+	// Reason says, for front ends to show, what made the choice and why: "heroku.yml
+	// build.languages: Heroku builds this app with buildpacks", "no heroku.yml build.docker:
+	// Heroku builds this app with buildpacks".
+	Reason string
+	// Source is where the choice is stated ("slipway.yaml:7", "heroku.yml:3", "app.json"); ""
+	// when nothing states it and Heroku's rule for an app without heroku.yml build.docker
+	// made it. Only such a choice gives way: when Slipway detects no language it builds, the
+	// repository's Dockerfile is used instead, as Dokku would.
+	Source string
 	// Args are build args.
 	Args map[string]string
 }

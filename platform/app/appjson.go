@@ -15,7 +15,12 @@ const AppJSONFile = "app.json"
 
 // AppJSON is what Slipway takes from app.json: Heroku's schema plus Dokku's healthchecks and cron.
 type AppJSON struct {
-	Name       string
+	// Name is the title Heroku's Deploy button shows ("Start on Heroku: Go"); it does not
+	// name the app (see App.Name).
+	Name string
+	// Stack is Heroku's stack: "container" for an app Heroku builds from heroku.yml's
+	// Dockerfiles, a buildpack stack ("heroku-24") otherwise; "" when not given.
+	Stack      string
 	Env        map[string]Var
 	Formation  map[string]Formation
 	PostDeploy string
@@ -87,6 +92,12 @@ func ParseAppJSON(data []byte, file string) (*AppJSON, error) {
 			return nil, fail("name", "expected a string, got %s", jsonKind(raw))
 		}
 	}
+	if raw, ok := top["stack"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &a.Stack); err != nil {
+			warn("stack is %s, not a stack's name; ignored", jsonKind(raw))
+		}
+		a.Stack = strings.TrimSpace(a.Stack)
+	}
 	if raw, ok := top["env"]; ok && !isNull(raw) {
 		var env map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &env); err != nil {
@@ -151,7 +162,7 @@ func ParseAppJSON(data []byte, file string) (*AppJSON, error) {
 		if raw, ok := top[k]; ok && !isNull(raw) && string(bytes.TrimSpace(raw)) != "[]" {
 			what := map[string]string{
 				"addons":     "addons are Heroku add-ons; provision them yourself and set their URLs as config vars",
-				"buildpacks": "buildpacks are not used: Slipway builds with a Dockerfile (its own, generated, when the repository has none)",
+				"buildpacks": "buildpacks are not run: where Heroku builds with buildpacks, Slipway builds with its own Dockerfile, generated for the language it detects",
 			}[k]
 			warn("%s", what)
 		}

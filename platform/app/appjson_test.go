@@ -20,7 +20,29 @@ var appJSONCases = []struct {
 	{
 		name:     "addons and buildpacks are named as not used",
 		in:       `{"addons": ["heroku-postgresql", {"plan": "heroku-redis"}], "buildpacks": [{"url": "heroku/nodejs"}], "stack": "heroku-24"}`,
-		warnings: []string{"addons are Heroku add-ons; provision them yourself", "buildpacks are not used"},
+		warnings: []string{"addons are Heroku add-ons; provision them yourself", "buildpacks are not run: where Heroku builds with buildpacks, Slipway builds with its own Dockerfile"},
+		check:    func(t *testing.T, a *AppJSON) { wantString(t, "Stack", a.Stack, "heroku-24") },
+	},
+	{
+		name:  "stack container",
+		in:    `{"stack": " container "}`,
+		check: func(t *testing.T, a *AppJSON) { wantString(t, "Stack", a.Stack, "container") },
+	},
+	{
+		name:     "stack that is not a string is ignored, with a warning",
+		in:       `{"stack": {"name": "heroku-24"}}`,
+		warnings: []string{"app.json: stack is an object, not a stack's name; ignored"},
+		check:    func(t *testing.T, a *AppJSON) { wantString(t, "Stack", a.Stack, "") },
+	},
+	{
+		name:     "stack as a number",
+		in:       `{"stack": 24}`,
+		warnings: []string{"app.json: stack is a number (24), not a stack's name; ignored"},
+	},
+	{
+		name:  "stack null is no stack",
+		in:    `{"stack": null}`,
+		check: func(t *testing.T, a *AppJSON) { wantString(t, "Stack", a.Stack, "") },
 	},
 	{
 		name: "empty addons say nothing",

@@ -137,7 +137,8 @@ func TestCorpus(t *testing.T) {
 
 	t.Run("PostHog", func(t *testing.T) {
 		a := loadCorpusApp(t, dir, "PostHog__posthog")
-		wantString(t, "Name", a.Name, "posthog-product-analytics")
+		// app.json's name ("PostHog - Product Analytics") is the Deploy button's title.
+		wantString(t, "Name", a.Name, "posthog-posthog")
 		// The boolean env value (DEBUG: true) and the empty postdeploy live in
 		// environments.review, which is Heroku's review-app section: Slipway says it is
 		// ignored rather than reading a review app's settings as the app's.
@@ -172,6 +173,24 @@ func TestCorpus(t *testing.T) {
 		a := loadCorpusApp(t, dir, "outline__outline")
 		if web := mustProcess(t, a, "web"); web.Size != "hobby" || web.Resources != DynoSizes["hobby"] {
 			t.Errorf("web: expected size hobby (app.json says \"Hobby\"), got %q %+v", web.Size, web.Resources)
+		}
+	})
+
+	t.Run("built as Heroku builds them", func(t *testing.T) {
+		const buildpacks = "Heroku builds this app with buildpacks"
+		for name, want := range map[string]Build{
+			// A Dockerfile that builds only on Heroku, and build.languages.
+			"heroku__go-getting-started": {Generate: true, Source: "heroku.yml:5", Reason: "heroku.yml build.languages: " + buildpacks},
+			// A Dockerfile, and app.json's stack and buildpacks for review apps.
+			"codeforamerica__il-gcc-form-flow": {Generate: true, Source: "app.json", Reason: `app.json stack "heroku-22": ` + buildpacks},
+			// A Dockerfile and nothing else that says: Heroku's rule.
+			"outline__outline": {Generate: true, Reason: "no heroku.yml build.docker: " + buildpacks},
+		} {
+			got := loadCorpusApp(t, dir, name).Build
+			got.Args = nil
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: Build:\n got %+v\nwant %+v", name, got, want)
+			}
 		}
 	})
 

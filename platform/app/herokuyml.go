@@ -15,9 +15,14 @@ const HerokuYMLFile = "heroku.yml"
 // HerokuYML is what Slipway takes from heroku.yml.
 type HerokuYML struct {
 	// Dockerfile is the Dockerfile of the web process (or the only one); DockerfileLine is
-	// where heroku.yml names it.
+	// where heroku.yml names it, and is 0 when heroku.yml has no build.docker: then Heroku
+	// builds the app with buildpacks.
 	Dockerfile     string
 	DockerfileLine int
+	// Buildpacks is the buildpack setting that says so ("build.languages" or
+	// "build.buildpacks"), and BuildpacksLine its line; "" when there is none.
+	Buildpacks     string
+	BuildpacksLine int
 	// BuildArgs are build.config.
 	BuildArgs map[string]string
 	// Config are setup.config: config var defaults.
@@ -89,8 +94,17 @@ func ParseHerokuYML(data []byte, file string) (*HerokuYML, error) {
 		node *yaml.Node
 		what string
 	}{{&doc.Build.Languages, "build.languages"}, {&doc.Build.Buildpacks, "build.buildpacks"}, {&doc.Build.Packages, "build.packages"}} {
-		if n.node.Kind != 0 {
-			warn(n.node.Line, "%s is a buildpack setting; Slipway builds with a Dockerfile (its own, generated, when the repository has none)", n.what)
+		switch {
+		case n.node.Kind == 0:
+		case h.DockerfileLine > 0:
+			warn(n.node.Line, "%s is a buildpack setting, and build.docker names a Dockerfile: Slipway builds with the Dockerfile", n.what)
+		case n.what == "build.packages":
+			warn(n.node.Line, "build.packages is a buildpack setting: Slipway builds this app with its own generated Dockerfile, as Heroku would with buildpacks, and installs no extra packages")
+		default:
+			warn(n.node.Line, "%s is a buildpack setting: Slipway builds this app with its own Dockerfile, generated for the language it detects, as Heroku would with buildpacks", n.what)
+			if h.Buildpacks == "" {
+				h.Buildpacks, h.BuildpacksLine = n.what, n.node.Line
+			}
 		}
 	}
 	if doc.Setup.Addons.Kind != 0 {

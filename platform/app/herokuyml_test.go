@@ -110,9 +110,28 @@ var herokuYMLCases = []struct {
 		wantErr: `heroku.yml: setup.config: "RAILS ENV" is not a valid config var name (letters, digits, _, . and - only, not starting with a digit)`,
 	},
 	{
-		name:     "buildpack settings are reported",
-		in:       "build:\n  languages:\n    - go\n  buildpacks:\n    - heroku/ruby\n  packages:\n    - imagemagick\n",
-		warnings: []string{"heroku.yml:3: build.languages is a buildpack setting", "heroku.yml:5: build.buildpacks is a buildpack setting", "heroku.yml:7: build.packages is a buildpack setting"},
+		name: "buildpack settings are reported",
+		in:   "build:\n  languages:\n    - go\n  buildpacks:\n    - heroku/ruby\n  packages:\n    - imagemagick\n",
+		warnings: []string{
+			"heroku.yml:3: build.languages is a buildpack setting: Slipway builds this app with its own Dockerfile, generated for the language it detects, as Heroku would with buildpacks",
+			"heroku.yml:5: build.buildpacks is a buildpack setting: Slipway builds this app with its own Dockerfile",
+			"heroku.yml:7: build.packages is a buildpack setting: Slipway builds this app with its own generated Dockerfile, as Heroku would with buildpacks, and installs no extra packages",
+		},
+		check: func(t *testing.T, h *HerokuYML) {
+			if h.Buildpacks != "build.languages" || h.BuildpacksLine != 3 || h.DockerfileLine != 0 {
+				t.Errorf("Buildpacks %q line %d, DockerfileLine %d; want build.languages, line 3, no build.docker", h.Buildpacks, h.BuildpacksLine, h.DockerfileLine)
+			}
+		},
+	},
+	{
+		name:     "buildpack settings beside build.docker: the Dockerfile builds",
+		in:       "build:\n  docker:\n    web: Dockerfile\n  buildpacks:\n    - heroku/ruby\n",
+		warnings: []string{"heroku.yml:5: build.buildpacks is a buildpack setting, and build.docker names a Dockerfile: Slipway builds with the Dockerfile"},
+		check: func(t *testing.T, h *HerokuYML) {
+			if h.Buildpacks != "" || h.Dockerfile != "Dockerfile" || h.DockerfileLine != 3 {
+				t.Errorf("Buildpacks %q, Dockerfile %q line %d; want none, Dockerfile, line 3", h.Buildpacks, h.Dockerfile, h.DockerfileLine)
+			}
+		},
 	},
 	{
 		name:     "add-ons are reported",

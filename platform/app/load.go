@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -69,7 +70,7 @@ func Load(dir string, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := loadName(a, opts.Name, man, aj, dir); err != nil {
+	if err := loadName(a, opts.Name, man, dir); err != nil {
 		return nil, err
 	}
 	if err := loadProcesses(a, dir, hy); err != nil {
@@ -88,7 +89,7 @@ func Load(dir string, opts Options) (*App, error) {
 		return nil, err
 	}
 	loadVars(a, aj, hy)
-	if err := loadImageAndBuild(a, man, manRoot, hy); err != nil {
+	if err := loadImageAndBuild(a, man, manRoot, hy, aj); err != nil {
 		return nil, err
 	}
 	if err := loadEnvironments(a, man, manRoot); err != nil {
@@ -193,19 +194,16 @@ func Slug(s string) string {
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
-func loadName(a *App, override string, man *Manifest, aj *AppJSON, dir string) error {
+// loadName names the app: the override, else slipway.yaml's name, else the directory's.
+// app.json's name is not the app's: it is what Heroku's Deploy button shows ("Start on
+// Heroku: Node.js"), and the Heroku app it creates is named by the user.
+func loadName(a *App, override string, man *Manifest, dir string) error {
 	var where string
 	switch {
 	case override != "":
 		a.Name = override
 	case man.Name != "":
 		a.Name, where = man.Name, ManifestFile+": name"
-	case aj.Name != "":
-		a.Name, where = Slug(aj.Name), AppJSONFile+": name"
-		if a.Name == "" {
-			return &FileError{File: AppJSONFile, Msg: fmt.Sprintf("name: %q has no letter or digit of a-z, 0-9 to make an app name of (Kubernetes names use lowercase letters, digits and '-')", aj.Name),
-				Fix: "set name: in " + ManifestFile}
-		}
 	default:
 		abs, err := filepath.Abs(dir)
 		if err != nil {
@@ -554,7 +552,7 @@ func loadVars(a *App, aj *AppJSON, hy *HerokuYML) {
 	a.PostDeploy = aj.PostDeploy
 }
 
-func loadImageAndBuild(a *App, man *Manifest, root *yaml.Node, hy *HerokuYML) error {
+func loadImageAndBuild(a *App, man *Manifest, root *yaml.Node, hy *HerokuYML, aj *AppJSON) error {
 	a.Image.Repository = a.Name
 	img, err := manifestImage(man.Image, root, "image")
 	if err != nil {
@@ -564,18 +562,17 @@ func loadImageAndBuild(a *App, man *Manifest, root *yaml.Node, hy *HerokuYML) er
 		a.Image.Repository, a.Image.Configured = img.Repository, true
 	}
 	a.Image.PullSecrets = img.PullSecrets
-	a.Build.Dockerfile = hy.Dockerfile
 	for k, v := range hy.BuildArgs {
 		a.Build.Args[k] = v
 	}
-	if a.Build.Dockerfile != "" && !localPath(a.Build.Dockerfile) {
-		return &FileError{File: HerokuYMLFile, Line: hy.DockerfileLine, Msg: fmt.Sprintf("build.docker: %q is not a path inside the app directory: the Dockerfile is part of the build context", a.Build.Dockerfile)}
+	if hy.Dockerfile != "" && !localPath(hy.Dockerfile) {
+		return &FileError{File: HerokuYMLFile, Line: hy.DockerfileLine, Msg: fmt.Sprintf("build.docker: %q is not a path inside the app directory: the Dockerfile is part of the build context", hy.Dockerfile)}
 	}
-	if man.Build.Dockerfile != "" {
-		if !localPath(man.Build.Dockerfile) {
-			return &FileError{File: ManifestFile, Line: nodeLine(root, "build", "dockerfile"), Msg: fmt.Sprintf("build.dockerfile: %q is not a path inside the app directory: the Dockerfile is part of the build context", man.Build.Dockerfile)}
-		}
-		a.Build.Dockerfile = man.Build.Dockerfile
+	if man.Build.Dockerfile != "" && !localPath(man.Build.Dockerfile) {
+		return &FileError{File: ManifestFile, Line: nodeLine(root, "build", "dockerfile"), Msg: fmt.Sprintf("build.dockerfile: %q is not a path inside the app directory: the Dockerfile is part of the build context", man.Build.Dockerfile)}
+	}
+	if err := chooseBuild(a, man, root, hy, aj); err != nil {
+		return err
 	}
 	for k, v := range man.Build.Args {
 		a.Build.Args[k] = v
@@ -585,6 +582,47 @@ func loadImageAndBuild(a *App, man *Manifest, root *yaml.Node, hy *HerokuYML) er
 	}
 	if a.Release != nil && man.Release.Timeout > 0 {
 		a.Release.Timeout = man.Release.Timeout
+	}
+	return nil
+}
+
+// chooseBuild decides how the image is built, as Heroku would (see Build): slipway.yaml's
+// build.generate or build.dockerfile, else heroku.yml's build.docker (a container app) or
+// buildpack settings, else app.json's stack, else buildpacks, as for any app without heroku.yml
+// build.docker. heroku.yml comes before app.json: Heroku reads it on every build, app.json's
+// stack only when the app is created.
+func chooseBuild(a *App, man *Manifest, root *yaml.Node, hy *HerokuYML, aj *AppJSON) error {
+	b := &a.Build
+	at := func(file string, line int) string {
+		if line > 0 {
+			return fmt.Sprintf("%s:%d", file, line)
+		}
+		return file
+	}
+	const buildpacks = "Heroku builds this app with buildpacks"
+	switch {
+	case man.Build.Generate != nil && *man.Build.Generate:
+		line := nodeLine(root, "build", "generate")
+		if man.Build.Dockerfile != "" {
+			return &FileError{File: ManifestFile, Line: line, Msg: fmt.Sprintf("build.generate: true builds with Slipway's generated Dockerfile, and build.dockerfile names the repository's (%s): give one of them", man.Build.Dockerfile),
+				Fix: "remove build.dockerfile to generate the Dockerfile, or set build.generate: false to build with " + man.Build.Dockerfile}
+		}
+		b.Generate, b.Source, b.Reason = true, at(ManifestFile, line), "slipway.yaml build.generate: true"
+	case man.Build.Generate != nil:
+		b.Dockerfile, b.Source, b.Reason = cmp.Or(man.Build.Dockerfile, hy.Dockerfile), at(ManifestFile, nodeLine(root, "build", "generate")), "slipway.yaml build.generate: false"
+	case man.Build.Dockerfile != "":
+		b.Dockerfile, b.Source, b.Reason = man.Build.Dockerfile, at(ManifestFile, nodeLine(root, "build", "dockerfile")), "slipway.yaml build.dockerfile"
+	case hy.DockerfileLine > 0:
+		b.Dockerfile, b.Source, b.Reason = hy.Dockerfile, at(HerokuYMLFile, hy.DockerfileLine), "heroku.yml build.docker: Heroku builds this app from its Dockerfile"
+	case hy.Buildpacks != "":
+		b.Generate, b.Source, b.Reason = true, at(HerokuYMLFile, hy.BuildpacksLine), "heroku.yml "+hy.Buildpacks+": "+buildpacks
+	case aj.Stack == "container":
+		b.Source, b.Reason = AppJSONFile, `app.json stack "container": Heroku builds this app from a Dockerfile`
+		a.warn(AppJSONFile, 0, `stack "container": Heroku builds such an app from the Dockerfiles heroku.yml's build.docker names, and there is none; Slipway builds ./Dockerfile`)
+	case aj.Stack != "":
+		b.Generate, b.Source, b.Reason = true, AppJSONFile, fmt.Sprintf("app.json stack %q: %s", aj.Stack, buildpacks)
+	default:
+		b.Generate, b.Reason = true, "no heroku.yml build.docker: "+buildpacks
 	}
 	return nil
 }

@@ -24,16 +24,17 @@ func TestLoadName(t *testing.T) {
 			want:    "shop",
 		},
 		{
-			name:    "app.json's name is slugified",
+			// app.json's name is the Deploy button's title, not the Heroku app's name.
+			name:    "app.json's name does not name the app",
 			dirName: "posthog",
 			files:   map[string]string{"app.json": `{"name": "PostHog - Product Analytics"}`},
-			want:    "posthog-product-analytics",
+			want:    "posthog",
 		},
 		{
-			name:    "app.json's name with trailing space and colon",
-			dirName: "x",
-			files:   map[string]string{"app.json": `{"name": "Start on Heroku: Node.js "}`},
-			want:    "start-on-heroku-node-js",
+			name:    "app.json's Deploy button title",
+			dirName: "go-getting-started",
+			files:   map[string]string{"app.json": `{"name": "Start on Heroku: Go"}`},
+			want:    "go-getting-started",
 		},
 		{
 			name:    "the directory, slugified",
@@ -71,10 +72,10 @@ func TestLoadName(t *testing.T) {
 			wantErr: `slipway.yaml: name: app name "` + strings.Repeat("a", 54) + `" is not usable in Kubernetes`,
 		},
 		{
-			name:    "app.json name with nothing usable",
+			name:    "app.json name with nothing usable is no error",
 			dirName: "x",
 			files:   map[string]string{"app.json": `{"name": "¡¿!?"}`},
-			wantErr: `app.json: name: "¡¿!?" has no letter or digit of a-z, 0-9 to make an app name of`,
+			want:    "x",
 		},
 		{
 			name:    "directory name with nothing usable",
@@ -623,5 +624,137 @@ func TestEnvironmentImage(t *testing.T) {
 	_, err := Load(bad, Options{})
 	if err == nil || err.Error() != `slipway.yaml:5: environments.production.image.repository: "registry.prod.test/shop:v1" has a tag or digest; give the repository only (Slipway tags each build)` {
 		t.Errorf("a tag in an environment's repository: %v", err)
+	}
+}
+
+// TestLoadBuildChoice: how the image is built, as Heroku would build the app (buildpacks
+// unless heroku.yml has build.docker or app.json's stack is container), slipway.yaml
+// deciding over both, and where and why the choice was made.
+func TestLoadBuildChoice(t *testing.T) {
+	const buildpacks = "Heroku builds this app with buildpacks"
+	cases := []struct {
+		name     string
+		files    map[string]string
+		want     Build // Args are not compared
+		warnings []string
+		wantErr  []string
+	}{
+		{
+			name: "nothing says: Heroku's rule, buildpacks",
+			want: Build{Generate: true, Reason: "no heroku.yml build.docker: " + buildpacks},
+		},
+		{
+			name:  "a Dockerfile alone does not decide (ForApp says it is not used)",
+			files: map[string]string{"Dockerfile": "FROM scratch\n"},
+			want:  Build{Generate: true, Reason: "no heroku.yml build.docker: " + buildpacks},
+		},
+		{
+			name:  "heroku.yml build.docker: a container app",
+			files: map[string]string{"heroku.yml": "build:\n  docker:\n    web: docker/web.Dockerfile\n"},
+			want:  Build{Dockerfile: "docker/web.Dockerfile", Source: "heroku.yml:3", Reason: "heroku.yml build.docker: Heroku builds this app from its Dockerfile"},
+		},
+		{
+			name:     "heroku.yml build.languages",
+			files:    map[string]string{"heroku.yml": "build:\n  languages:\n    - go\n"},
+			want:     Build{Generate: true, Source: "heroku.yml:3", Reason: "heroku.yml build.languages: " + buildpacks},
+			warnings: []string{"heroku.yml:3: build.languages is a buildpack setting"},
+		},
+		{
+			name:     "heroku.yml build.buildpacks",
+			files:    map[string]string{"heroku.yml": "build:\n  buildpacks:\n    - heroku/go\n"},
+			want:     Build{Generate: true, Source: "heroku.yml:3", Reason: "heroku.yml build.buildpacks: " + buildpacks},
+			warnings: []string{"heroku.yml:3: build.buildpacks is a buildpack setting"},
+		},
+		{
+			name:     "heroku.yml build.docker wins over its buildpack settings",
+			files:    map[string]string{"heroku.yml": "build:\n  docker:\n    web: Dockerfile\n  languages:\n    - go\n"},
+			want:     Build{Dockerfile: "Dockerfile", Source: "heroku.yml:3", Reason: "heroku.yml build.docker: Heroku builds this app from its Dockerfile"},
+			warnings: []string{"heroku.yml:5: build.languages is a buildpack setting, and build.docker names a Dockerfile"},
+		},
+		{
+			name:     "app.json stack container without heroku.yml: ./Dockerfile",
+			files:    map[string]string{"app.json": `{"stack": "container"}`},
+			want:     Build{Source: "app.json", Reason: `app.json stack "container": Heroku builds this app from a Dockerfile`},
+			warnings: []string{`app.json: stack "container": Heroku builds such an app from the Dockerfiles heroku.yml's build.docker names, and there is none; Slipway builds ./Dockerfile`},
+		},
+		{
+			name:  "app.json stack container with heroku.yml build.docker",
+			files: map[string]string{"app.json": `{"stack": "container"}`, "heroku.yml": "build:\n  docker:\n    web: Dockerfile.web\n"},
+			want:  Build{Dockerfile: "Dockerfile.web", Source: "heroku.yml:3", Reason: "heroku.yml build.docker: Heroku builds this app from its Dockerfile"},
+		},
+		{
+			name:  "app.json buildpack stack",
+			files: map[string]string{"app.json": `{"stack": "heroku-24"}`},
+			want:  Build{Generate: true, Source: "app.json", Reason: `app.json stack "heroku-24": ` + buildpacks},
+		},
+		{
+			name:     "heroku.yml comes before app.json's stack",
+			files:    map[string]string{"app.json": `{"stack": "container"}`, "heroku.yml": "build:\n  languages:\n    - go\n"},
+			want:     Build{Generate: true, Source: "heroku.yml:3", Reason: "heroku.yml build.languages: " + buildpacks},
+			warnings: []string{"heroku.yml:3: build.languages"},
+		},
+		{
+			name:     "app.json stack that is not a string: Heroku's rule",
+			files:    map[string]string{"app.json": `{"stack": ["container"]}`},
+			want:     Build{Generate: true, Reason: "no heroku.yml build.docker: " + buildpacks},
+			warnings: []string{"app.json: stack is a list, not a stack's name; ignored"},
+		},
+		{
+			name:  "slipway.yaml build.generate: true over heroku.yml build.docker",
+			files: map[string]string{"slipway.yaml": "name: shop\nbuild:\n  generate: true\n", "heroku.yml": "build:\n  docker:\n    web: Dockerfile\n"},
+			want:  Build{Generate: true, Source: "slipway.yaml:3", Reason: "slipway.yaml build.generate: true"},
+		},
+		{
+			name:  "slipway.yaml build.generate: false over heroku.yml build.languages",
+			files: map[string]string{"slipway.yaml": "build:\n  generate: false\n", "heroku.yml": "build:\n  languages:\n    - go\n", "app.json": `{"stack": "heroku-24"}`},
+			want:  Build{Source: "slipway.yaml:2", Reason: "slipway.yaml build.generate: false"},
+			// The warning says what Heroku's settings alone would do.
+			warnings: []string{"heroku.yml:3: build.languages is a buildpack setting"},
+		},
+		{
+			name:  "slipway.yaml build.generate: false keeps heroku.yml's Dockerfile",
+			files: map[string]string{"slipway.yaml": "build:\n  generate: false\n", "heroku.yml": "build:\n  docker:\n    web: docker/Dockerfile\n"},
+			want:  Build{Dockerfile: "docker/Dockerfile", Source: "slipway.yaml:2", Reason: "slipway.yaml build.generate: false"},
+		},
+		{
+			name:  "slipway.yaml build.generate: false with build.dockerfile",
+			files: map[string]string{"slipway.yaml": "build:\n  generate: false\n  dockerfile: deploy/Dockerfile\n", "heroku.yml": "build:\n  docker:\n    web: docker/Dockerfile\n"},
+			want:  Build{Dockerfile: "deploy/Dockerfile", Source: "slipway.yaml:2", Reason: "slipway.yaml build.generate: false"},
+		},
+		{
+			name:     "slipway.yaml build.dockerfile is the repository's Dockerfile",
+			files:    map[string]string{"slipway.yaml": "build:\n  dockerfile: deploy/Dockerfile\n", "heroku.yml": "build:\n  languages:\n    - go\n"},
+			want:     Build{Dockerfile: "deploy/Dockerfile", Source: "slipway.yaml:2", Reason: "slipway.yaml build.dockerfile"},
+			warnings: []string{"heroku.yml:3: build.languages"},
+		},
+		{
+			name:    "build.generate: true and build.dockerfile contradict",
+			files:   map[string]string{"slipway.yaml": "name: shop\nbuild:\n  dockerfile: Dockerfile\n  generate: true\n"},
+			wantErr: []string{"slipway.yaml:4: build.generate: true builds with Slipway's generated Dockerfile, and build.dockerfile names the repository's (Dockerfile): give one of them", "hint: remove build.dockerfile"},
+		},
+		{
+			name:    "build.generate that is not a boolean",
+			files:   map[string]string{"slipway.yaml": "build:\n  generate: yes please\n"},
+			wantErr: []string{"slipway.yaml:2: build.generate: \"yes please\" should be true or false"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{"Procfile": "web: ./server\n"}
+			for k, v := range tc.files {
+				files[k] = v
+			}
+			a, err := Load(writeApp(t, files), Options{})
+			checkErr(t, "Load", err, tc.wantErr...)
+			if err != nil {
+				return
+			}
+			checkWarnings(t, "Load", a.Warnings, tc.warnings...)
+			got := a.Build
+			got.Args = nil
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Build:\n got %+v\nwant %+v", got, tc.want)
+			}
+		})
 	}
 }

@@ -42,8 +42,15 @@ type ManifestImage struct {
 
 // ManifestBuild is slipway.yaml's build section.
 type ManifestBuild struct {
-	Dockerfile string            `yaml:"dockerfile,omitempty"`
-	Args       map[string]string `yaml:"args,omitempty"`
+	// Generate, when set, chooses how the image is built: true, always with Slipway's own
+	// Dockerfile, generated for the detected language (as Heroku builds with buildpacks);
+	// false, with the repository's Dockerfile (Dockerfile, or ./Dockerfile). Unset, Heroku's
+	// rule decides (see Build).
+	Generate *bool `yaml:"generate,omitempty"`
+	// Dockerfile is the repository's Dockerfile to build with, relative to the app.
+	Dockerfile string `yaml:"dockerfile,omitempty"`
+	// Args are build args.
+	Args map[string]string `yaml:"args,omitempty"`
 }
 
 // ManifestRelease is slipway.yaml's release section.

@@ -16,7 +16,8 @@ import (
 	"github.com/slipwayhq/slipway/procfile"
 )
 
-// Plan is what Detect found in a repository without a Dockerfile, and the Dockerfile it wrote.
+// Plan is what Detect found in a repository Slipway writes the Dockerfile for, and the
+// Dockerfile it wrote.
 type Plan struct {
 	// Language is the primary language: "Node.js", "Python", "Ruby", "Go" or "PHP".
 	Language string
@@ -201,7 +202,8 @@ func (r *repo) existing(names ...string) []string {
 	return out
 }
 
-// Detect inspects dir and returns the build plan for a repository without a Dockerfile.
+// Detect inspects dir and returns the build plan for a repository Slipway writes the
+// Dockerfile for (see ForApp: one without a Dockerfile, or one Heroku builds with buildpacks).
 //
 // Like Heroku's buildpacks it looks at files in the repository root: package.json (Node.js),
 // requirements.txt, pyproject.toml, Pipfile or setup.py (Python; runtime.txt and

@@ -103,8 +103,15 @@ func (p *Pipeline) Build(ctx context.Context, a *app.App, push bool) (*Built, er
 		return nil, err
 	}
 	p.contextNotes(b.Options.Context)
+	for _, n := range b.Notes {
+		p.send(progress.Event{Phase: progress.Prepare, Message: n})
+	}
 	if b.Plan != nil {
-		p.send(progress.Event{Phase: progress.Detect, Message: fmt.Sprintf("no Dockerfile: building for %s %s (%s)", b.Plan.Language, b.Plan.Version, strings.Join(b.Plan.Reasons, "; "))})
+		what := "no Dockerfile"
+		if b.Unused != "" {
+			what = "generated Dockerfile"
+		}
+		p.send(progress.Event{Phase: progress.Detect, Message: fmt.Sprintf("%s: building for %s %s (%s)", what, b.Plan.Language, b.Plan.Version, strings.Join(b.Plan.Reasons, "; "))})
 		for _, w := range b.Plan.Warnings {
 			p.send(progress.Event{Phase: progress.Detect, Status: progress.Warning, Message: w})
 		}

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +94,74 @@ func TestResolveImage(t *testing.T) {
 	}
 	if n := len(events); n != 1 || events[0].Status != progress.Warning || !strings.Contains(events[0].Message, "by tag") {
 		t.Errorf("events: %+v", events)
+	}
+}
+
+// TestBuildSaysWhichDockerfile: before the engine is reached, Build says which Dockerfile
+// builds the image: a repository's Dockerfile that is not used is named in a note (a Prepare
+// event, which every front end shows), and the detection line does not claim there is none.
+func TestBuildSaysWhichDockerfile(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  []progress.Event
+	}{
+		{
+			name:  "a Dockerfile Heroku would not use",
+			files: map[string]string{"Dockerfile": "FROM busybox:1.36\n"},
+			want: []progress.Event{
+				{Phase: progress.Prepare, Message: "Dockerfile not used: no heroku.yml build.docker: Heroku builds this app with buildpacks; Slipway generates one (build.generate: false in slipway.yaml builds yours)"},
+				{Phase: progress.Detect, Message: "generated Dockerfile: building for Go 1.25 (go.mod found → Go; "},
+			},
+		},
+		{
+			name: "no Dockerfile",
+			want: []progress.Event{{Phase: progress.Detect, Message: "no Dockerfile: building for Go 1.25 (go.mod found → Go; "}},
+		},
+		{
+			name:  "the repository's Dockerfile",
+			files: map[string]string{"Dockerfile": "FROM busybox:1.36\n", "heroku.yml": "build:\n  docker:\n    web: Dockerfile\n"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			files := map[string]string{"Procfile": "web: shop\n", "go.mod": "module example.com/shop\n\ngo 1.25\n"}
+			for k, v := range tc.files {
+				files[k] = v
+			}
+			for name, body := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a, err := app.Load(dir, app.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var events []progress.Event
+			noEngine := errors.New("no engine here")
+			p := &Pipeline{
+				Progress: func(e progress.Event) { events = append(events, e) },
+				Getenv:   func(string) string { return "" },
+				Connect:  func() (client.APIClient, string, error) { return nil, "", noEngine },
+			}
+			if _, err := p.Build(context.Background(), a, false); !errors.Is(err, noEngine) {
+				t.Fatalf("Build: %v, want the engine's error", err)
+			}
+			var said []progress.Event
+			for _, e := range events {
+				if e.Phase == progress.Prepare || e.Phase == progress.Detect {
+					said = append(said, e)
+				}
+			}
+			if len(said) != len(tc.want) {
+				t.Fatalf("events %+v, want %d like %+v", said, len(tc.want), tc.want)
+			}
+			for i, w := range tc.want {
+				if said[i].Phase != w.Phase || said[i].Status != progress.Info || !strings.HasPrefix(said[i].Message, w.Message) {
+					t.Errorf("event %d = %+v, want a %s note starting %q", i, said[i], w.Phase, w.Message)
+				}
+			}
+		})
 	}
 }

@@ -13,7 +13,7 @@ type Phase string
 const (
 	// Prepare covers what comes before any work: the build context, detection notes.
 	Prepare Phase = "prepare"
-	// Detect is the language detection of an app without a Dockerfile.
+	// Detect is the language detection of an app Slipway writes the Dockerfile for.
 	Detect Phase = "detect"
 	// Build is the image build on the Docker Engine.
 	Build Phase = "build"
