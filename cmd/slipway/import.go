@@ -180,15 +180,22 @@ func writeMigration(w io.Writer, m *importer.Migration) {
 	if len(m.Sources) > 0 {
 		p("read: %s\n", strings.Join(m.Sources, ", "))
 	}
-	if m.Build.Generated {
-		p("build: Slipway's generated Dockerfile")
-	} else {
+	switch {
+	case m.Build.Problem != "":
+		p("build: cannot build the image: %s\n", m.Build.Problem)
+	case m.Build.Generated:
+		p("build: Slipway's generated Dockerfile for %s", m.Build.Language)
+	default:
 		p("build: %s", m.Build.Dockerfile)
 	}
-	if m.Build.Why != "" {
+	if m.Build.Why != "" && m.Build.Problem == "" {
 		p(" (%s)", m.Build.Why)
 	}
-	p("\n\nprocesses:\n")
+	p("\n")
+	for _, n := range m.Build.Notes {
+		p("  note: %s\n", n)
+	}
+	p("\nprocesses:\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, pm := range m.Processes {
 		size := "-"

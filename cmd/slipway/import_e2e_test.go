@@ -23,15 +23,22 @@ import (
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden migration reports under testdata/import")
 
-// importExports are the Heroku CLI exports of testdata/import, as flags.
-func importExports(t *testing.T) []string {
+// importExports copies the Heroku CLI exports of testdata/import beside the app directory
+// dir and returns them as flags, with paths relative to dir (as a user would give them).
+func importExports(t *testing.T, dir string) []string {
 	t.Helper()
-	td, err := filepath.Abs(filepath.Join("testdata", "import"))
-	if err != nil {
-		t.Fatal(err)
+	var flags []string
+	for _, f := range [][2]string{{"--config", "config.sh"}, {"--addons", "addons.json"}, {"--formation", "apps-info.json"}, {"--domains", "domains.json"}} {
+		b, err := os.ReadFile(filepath.Join("testdata", "import", f[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(filepath.Dir(dir), f[1]), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		flags = append(flags, f[0], filepath.Join("..", f[1]))
 	}
-	return []string{"--config", filepath.Join(td, "config.sh"), "--addons", filepath.Join(td, "addons.json"),
-		"--formation", filepath.Join(td, "apps-info.json"), "--domains", filepath.Join(td, "domains.json")}
+	return flags
 }
 
 // corpusCopy copies the corpus app into a directory of the same name, so that the app's
@@ -117,7 +124,7 @@ func TestImportGoldenReports(t *testing.T) {
 		"codetriage__CodeTriage", "outline__outline", "PostHog__posthog", "parse-community__parse-server-example"} {
 		t.Run(name, func(t *testing.T) {
 			dir := corpusCopy(t, corpus, name)
-			args := append([]string{"import", "heroku", "--app", "acme-web"}, importExports(t)...)
+			args := append([]string{"import", "heroku", "--app", "acme-web"}, importExports(t, dir)...)
 			stdout, stderr, code := run(t, dir, args...)
 			if code != 0 {
 				t.Fatalf("exit %d:\n%s", code, stderr)

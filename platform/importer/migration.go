@@ -59,8 +59,13 @@ type BuildChoice struct {
 	// Dockerfile is the repository's Dockerfile that is built; empty when Generated.
 	Dockerfile string `json:"dockerfile,omitempty"`
 	Generated  bool   `json:"generated"`
-	// Why says what decided it.
-	Why string `json:"why,omitempty"`
+	// Language is the detected language and version a generated Dockerfile builds.
+	Language string `json:"language,omitempty"`
+	// Why says what decided it; Notes what may surprise (a Dockerfile left unused).
+	Why   string   `json:"why,omitempty"`
+	Notes []string `json:"notes,omitempty"`
+	// Problem is why the image cannot be built as things are.
+	Problem string `json:"problem,omitempty"`
 }
 
 // ProcessMap is one process type after the import.

@@ -1,11 +1,10 @@
 package importer
 
 import (
-	"cmp"
-	"maps"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/slipwayhq/slipway/platform/app"
+	"github.com/slipwayhq/slipway/platform/build"
 )
 
 // DefaultEnvironment is the environment a Heroku app becomes when none is named: the app
@@ -177,13 +177,33 @@ func (h *Heroku) baseManifest(a *app.App, existing []byte) (*app.Manifest, error
 }
 
 // build records how the image is built, as Heroku would, and writes the choice into
-// slipway.yaml when the repository has a Dockerfile (there the choice is a real one).
+// slipway.yaml when the repository has a Dockerfile (there the choice is a real one). When
+// Heroku would use a buildpack for a language Slipway generates no Dockerfile for, the
+// repository's Dockerfile is chosen instead, and the report says to check it.
 func (m *Migration) build(a *app.App, man *app.Manifest) {
+	_, statErr := os.Stat(filepath.Join(a.Dir, "Dockerfile"))
+	own := statErr == nil
 	m.Build = BuildChoice{Generated: a.Build.Generate, Why: a.Build.Reason}
-	if !a.Build.Generate {
-		m.Build.Dockerfile = cmp.Or(a.Build.Dockerfile, "Dockerfile")
+	b, err := build.Choose(a, build.GenerateOptions{})
+	switch {
+	case err == nil && b.Plan != nil:
+		m.Build.Generated, m.Build.Language = true, b.Plan.Language+" "+b.Plan.Version
+	case err == nil:
+		m.Build.Generated, m.Build.Dockerfile = false, b.Options.Dockerfile
+	case errors.Is(err, build.ErrUndetected) && own && man.Build.Generate == nil:
+		m.Build.Generated, m.Build.Dockerfile = false, "Dockerfile"
+		m.Build.Why = a.Build.Reason + "; but Slipway generates Dockerfiles only for languages it detects, and detects none here, so it builds the repository's Dockerfile"
+		m.Todo = append(m.Todo, "check that the repository's Dockerfile builds the app Heroku's buildpack built (Slipway cannot generate one for it)")
+	case errors.Is(err, build.ErrUndetected):
+		m.Build.Problem = err.Error()
+		m.Todo = append(m.Todo, "add a Dockerfile: Slipway generates Dockerfiles only for languages it detects, and detects none here")
+	default:
+		m.Build.Problem = err.Error()
 	}
-	if _, err := os.Stat(filepath.Join(a.Dir, "Dockerfile")); err != nil || man.Build.Dockerfile != "" || man.Build.Generate != nil {
+	if b != nil {
+		m.Build.Notes = b.Notes
+	}
+	if !own || man.Build.Dockerfile != "" || man.Build.Generate != nil {
 		return
 	}
 	generate := m.Build.Generated
