@@ -2,23 +2,28 @@
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test check unit samples screenshots fuzz golden
+.PHONY: build test check prebuild unit samples screenshots fuzz golden
 
 build:
 	$(GO) build -o bin/slipway ./cmd/slipway
 
 # Static checks, every test of the module (end-to-end ones included: they build the real
 # helm CLI from its Go module once and cache it), and the Go sample's own tests.
-test: check unit samples screenshots
+test: check prebuild unit samples screenshots
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-# A fresh machine builds the sandbox's control plane once (about 8 minutes on 2 cores).
+# A fresh machine builds the sandbox's control plane, the real node's binaries and helm once,
+# alone, before the suites (so that no suite's timeout holds a cold build of Kubernetes); on
+# a machine that has them this only checks the cache.
+prebuild:
+	SLIPWAY_PREBUILD=1 $(GO) test -count=1 -timeout 60m -run '^TestPrebuild$$' ./internal/e2e
+
 unit:
-	$(GO) test -count=1 -timeout 30m -skip '^TestTUIOnSandbox$$' ./...
+	$(GO) test -count=1 -timeout 40m -skip '^TestTUIOnSandbox$$' ./...
 
 # The dashboard's end-to-end test in tmux against the sandbox; it renders a screenshot of
 # each main view into docs/ (the README shows them), so they are regenerated on every run.
