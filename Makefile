@@ -42,5 +42,6 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./procfile -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./procfile -run XXX -fuzz FuzzExecCommand -fuzztime $(FUZZTIME)
-	for f in $$($(GO) test ./platform/app -list 'Fuzz.*' | grep ^Fuzz); do \
-		$(GO) test ./platform/app -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
+	for p in ./platform/app ./platform/importer; do \
+		for f in $$($(GO) test $$p -list 'Fuzz.*' | grep ^Fuzz); do \
+			$(GO) test $$p -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done; done
