@@ -264,9 +264,11 @@ func herokuQuote(s string) string {
 // edited, imported and deployed on the sandbox's real node: each serves its page through
 // its Service (the Go app, which has a Dockerfile only Heroku's builders can build and a
 // heroku.yml with build.languages, is built with Slipway's generated Dockerfile, as Heroku
-// builds it with buildpacks). Then a `heroku config --shell` export with quotes, newlines,
-// '=', '$' and unicode is imported into the deployed environment: the values arrive in the
-// cluster byte for byte, as one config release, and a second import changes nothing.
+// builds it with buildpacks). The Node app is imported with a `heroku config --shell` export
+// holding quotes, newlines, '=', '$' and unicode, before its first deploy: the values go to
+// .env.staging (the app has no release to set them in), and the deploy carries them into the
+// cluster byte for byte. A second export that changes values is refused without --force
+// (nothing changes) and makes one config release with it.
 func TestImportHerokuAppsOnRealNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: not with -short")
@@ -278,7 +280,7 @@ func TestImportHerokuAppsOnRealNode(t *testing.T) {
 	t.Setenv("DOCKER_HOST", host)
 	t.Setenv("DOCKER_BUILDKIT", "")
 	http5 := &http.Client{Timeout: 5 * time.Second}
-	long := func(dir string, args ...string) result {
+	slipway := func(dir string, args ...string) result {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 		defer cancel()
@@ -291,19 +293,58 @@ func TestImportHerokuAppsOnRealNode(t *testing.T) {
 			t.Fatalf("run slipway %v: %v", args, err)
 		}
 		noStackTrace(t, r.stdout+r.stderr)
+		return r
+	}
+	ok := func(dir string, args ...string) result {
+		t.Helper()
+		r := slipway(dir, args...)
 		if r.code != 0 {
 			t.Fatalf("slipway %s: %s", strings.Join(args, " "), r)
 		}
 		return r
 	}
+	export := func(values map[string]string) string {
+		var b strings.Builder
+		for _, k := range slices.Sorted(maps.Keys(values)) {
+			b.WriteString(k + "=" + herokuQuote(values[k]) + "\n")
+		}
+		b.WriteString("HEROKU_APP_NAME=acme\nPORT=5000\n")
+		file := filepath.Join(t.TempDir(), "config.sh")
+		if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	noValues := func(out string, values map[string]string) {
+		t.Helper()
+		for k, v := range values {
+			if len(v) > 3 && strings.Contains(out, v) {
+				t.Errorf("the output shows the value of %s", k)
+			}
+		}
+	}
+	values := map[string]string{
+		"GREETING":    `say "it's" \n not a newline, $HOME, ` + "`id`" + `, !bang, back\slash`,
+		"PEM":         "-----BEGIN KEY-----\nMIIB\tx==\n-----END KEY-----\n",
+		"QUERY":       "a=b&c==d; e",
+		"UNICODE":     "café ☕ 🚀 naïve\u00a0nbsp",
+		"EMPTY":       "",
+		"SPACES":      "  both ends  ",
+		"PLAIN":       "v42",
+		"SINGLE_ONLY": "x's",
+	}
 
 	for _, tc := range []struct {
 		name, page string
+		config     bool
 		report     []string
 	}{
-		{"go-getting-started", "Getting Started with Go on Heroku",
-			[]string{"build: Slipway's generated Dockerfile (heroku.yml build.languages"}},
-		{"node-js-sample", "Hello World", []string{"build: Slipway's generated Dockerfile"}},
+		{"go-getting-started", "Getting Started with Go on Heroku", false,
+			[]string{"build: Slipway's generated Dockerfile for Go 1.25 (heroku.yml build.languages: Heroku builds this app with buildpacks)",
+				"note: Dockerfile not used"}},
+		{"node-js-sample", "Hello World", true,
+			[]string{"build: Slipway's generated Dockerfile for Node.js", "8 imported into .env.staging",
+				"not into the cluster: node-js-sample is not deployed in staging yet", "wrote .env.staging"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := filepath.Join(e2e.ModuleRoot(t), "..", "shared", "apps", "heroku__"+tc.name)
@@ -311,15 +352,21 @@ func TestImportHerokuAppsOnRealNode(t *testing.T) {
 				e2e.Missing(t, "the real Heroku app %s: %v", src, err)
 			}
 			dir := copyDir(t, src)
-			imp := long(dir, "import", "heroku", "--app", tc.name, "--registry", registry)
+			args := []string{"import", "heroku", "--app", tc.name, "--registry", registry}
+			if tc.config {
+				args = append(args, "-e", "staging", "--config", export(values))
+			}
+			imp := ok(dir, args...)
 			t.Logf("import:\n%s%s", imp.stdout, imp.stderr)
+			noValues(imp.stdout+imp.stderr, values)
 			for _, w := range append(tc.report, "app "+tc.name+" (name from the Heroku app's name)", "wrote slipway.yaml") {
 				if !strings.Contains(imp.stdout, w) {
 					t.Errorf("the report lacks %q", w)
 				}
 			}
-			d := long(dir, "deploy", "--timeout", "5m")
+			d := ok(dir, "deploy", "--timeout", "5m")
 			t.Logf("deploy:\n%s", d.stderr)
+			noValues(d.stdout+d.stderr, values)
 			ns := tc.name + "-staging"
 			svc, err := c.kc.CoreV1().Services(ns).Get(t.Context(), tc.name+"-web", metav1.GetOptions{})
 			if err != nil {
@@ -335,61 +382,104 @@ func TestImportHerokuAppsOnRealNode(t *testing.T) {
 			if !strings.Contains(body, tc.page) {
 				t.Fatalf("GET %s: %v, want %q in:\n%.500s", page, err, tc.page, body)
 			}
-			if tc.name != "node-js-sample" {
+			if !tc.config {
 				return
 			}
 
-			// Config from `heroku config --shell` into the deployed environment, byte for byte.
-			values := map[string]string{
-				"GREETING":    `say "it's" \n not a newline, $HOME, ` + "`id`" + `, !bang, back\slash`,
-				"PEM":         "-----BEGIN KEY-----\nMIIB\tx==\n-----END KEY-----\n",
-				"QUERY":       "a=b&c==d; e",
-				"UNICODE":     "café ☕ 🚀 naïve\u00a0nbsp",
-				"EMPTY":       "",
-				"SPACES":      "  both ends  ",
-				"PLAIN":       "v42",
-				"SINGLE_ONLY": "x's",
-			}
-			var export strings.Builder
-			for _, k := range slices.Sorted(maps.Keys(values)) {
-				export.WriteString(k + "=" + herokuQuote(values[k]) + "\n")
-			}
-			export.WriteString("HEROKU_APP_NAME=" + tc.name + "\n")
-			file := filepath.Join(t.TempDir(), "config.sh")
-			if err := os.WriteFile(file, []byte(export.String()), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			before := len(c.revisions(ns, tc.name))
-			r := long(dir, "import", "heroku", "--app", tc.name, "--registry", registry, "-e", "staging", "--config", file)
-			t.Logf("import -e staging:\n%s%s", r.stdout, r.stderr)
-			if !strings.Contains(r.stdout, "into the cluster: staging v") {
-				t.Errorf("the report does not name the config release:\n%s", r.stdout)
-			}
-			for _, v := range []string{"café", "BEGIN KEY", "a=b&c"} {
-				if strings.Contains(r.stdout+r.stderr, v) {
-					t.Errorf("the import's output shows a config value (%q)", v)
-				}
-			}
-			if _, err := os.Stat(filepath.Join(dir, ".env.staging")); err == nil {
-				t.Error("the values went into the cluster and into .env.staging")
-			}
+			// The values went through .env.staging and the deploy into the cluster, whole.
 			got := c.config(ns, tc.name)
 			for k, v := range values {
 				if got[k] != v {
 					t.Errorf("%s in the cluster: %q, want %q", k, got[k], v)
 				}
 			}
-			if _, ok := got["HEROKU_APP_NAME"]; ok {
-				t.Error("HEROKU_APP_NAME reached the cluster")
+			for _, k := range []string{"HEROKU_APP_NAME", "PORT"} {
+				if _, ok := got[k]; ok {
+					t.Errorf("%s reached the cluster's config", k)
+				}
+			}
+
+			// A new export that changes two values and adds one: refused without --force.
+			changed := maps.Clone(values)
+			changed["PLAIN"], changed["QUERY"], changed["ADDED"] = "v43", "x=\"y\"", "new"
+			file := export(changed)
+			before := len(c.revisions(ns, tc.name))
+			r := slipway(dir, "import", "heroku", "--app", tc.name, "--registry", registry, "-e", "staging", "--config", file)
+			if r.code != 1 || !strings.Contains(r.stdout, "would change: the cluster's config of staging: replace the value of PLAIN, QUERY") ||
+				!strings.Contains(r.stderr, "nothing was changed") {
+				t.Errorf("an import that would replace values in the cluster: %s", r)
+			}
+			if after := len(c.revisions(ns, tc.name)); after != before {
+				t.Errorf("a refused import made %d releases", after-before)
+			}
+			r = ok(dir, "import", "heroku", "--app", tc.name, "--registry", registry, "-e", "staging", "--config", file, "--force")
+			t.Logf("import -e staging --force:\n%s%s", r.stdout, r.stderr)
+			if !strings.Contains(r.stdout, "into the cluster: staging v2") {
+				t.Errorf("the report does not name the config release:\n%s", r.stdout)
+			}
+			noValues(r.stdout+r.stderr, changed)
+			got = c.config(ns, tc.name)
+			for k, v := range changed {
+				if got[k] != v {
+					t.Errorf("%s in the cluster after --force: %q, want %q", k, got[k], v)
+				}
 			}
 			if after := len(c.revisions(ns, tc.name)); after != before+1 {
-				t.Errorf("%d releases made, want one", after-before)
+				t.Errorf("--force made %d releases, want one", after-before)
 			}
 			// Again: nothing to change, no release.
-			long(dir, "import", "heroku", "--app", tc.name, "--registry", registry, "-e", "staging", "--config", file)
+			ok(dir, "import", "heroku", "--app", tc.name, "--registry", registry, "-e", "staging", "--config", file)
 			if after := len(c.revisions(ns, tc.name)); after != before+1 {
-				t.Errorf("a second import made a release")
+				t.Errorf("an import with nothing to change made a release")
 			}
 		})
+	}
+}
+
+// TestImportWithoutCluster: with -e but no cluster to reach, the values go to the
+// environment's env file, and the report says why; a value no env file can carry is refused
+// by name, with nothing written.
+func TestImportWithoutCluster(t *testing.T) {
+	dir := writeApp(t, map[string]string{"Procfile": "web: ./server\n", ".gitignore": "node_modules\n"})
+	cfg := filepath.Join(t.TempDir(), "config.sh")
+	if err := os.WriteFile(cfg, []byte("SECRET_KEY='"+secret+"'\nB=2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(e2e.Slipway(t), "import", "heroku", "--app", "shop", "-e", "staging", "--config", cfg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "KUBECONFIG="+filepath.Join(t.TempDir(), "none"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	noSecret(t, string(out))
+	for _, w := range []string{"2 imported into .env.staging", "not into the cluster: the cluster could not be reached", "wrote .env.staging", "updated .gitignore", "wrote .dockerignore"} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("the report lacks %q:\n%s", w, out)
+		}
+	}
+	ef, err := app.ReadEnvFile(filepath.Join(dir, ".env.staging"), ".env.staging")
+	if err != nil || ef.Vars["SECRET_KEY"] != secret || ef.Vars["B"] != "2" {
+		t.Errorf(".env.staging: %v %v", ef, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, ".gitignore")); string(b) != "node_modules\n# config vars imported from Heroku (secrets)\n/.env.staging\n" {
+		t.Errorf(".gitignore:\n%s", b)
+	}
+
+	// A value that ends with a double quote, holds a single quote and a newline: no env file
+	// form reads it back, so it is refused by name and nothing is written.
+	dir = writeApp(t, map[string]string{"Procfile": "web: ./server\n"})
+	if err := os.WriteFile(cfg, []byte(`ODD="it's `+secret+`\n\""`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := run(t, dir, "import", "heroku", "--app", "shop", "--config", cfg)
+	noSecret(t, stdout+stderr)
+	if code != 1 || !strings.Contains(stderr, "the value of ODD has no form an env file reads back unchanged") {
+		t.Errorf("exit %d:\n%s%s", code, stdout, stderr)
+	}
+	for _, f := range []string{".env.production", app.ManifestFile, ".dockerignore"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("a refused import wrote %s", f)
+		}
 	}
 }
