@@ -351,12 +351,12 @@ func lineDiff(a, b string) []string {
 		switch {
 		case i < n && j < k && x[i] == y[j]:
 			i, j = i+1, j+1
-		case j < k && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			out = append(out, "+"+y[j])
-			j++
-		default:
+		case i < n && (j == k || lcs[i+1][j] >= lcs[i][j+1]):
 			out = append(out, "-"+x[i])
 			i++
+		default:
+			out = append(out, "+"+y[j])
+			j++
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -287,6 +288,10 @@ func (m *Migration) domains(h *Heroku, man *app.Manifest) {
 			m.Dropped = append(m.Dropped, Dropped{What: "domain " + d.Hostname, Why: "Heroku's own hostname"})
 			continue
 		}
+		if strings.HasPrefix(d.Hostname, "*.") {
+			m.Dropped = append(m.Dropped, Dropped{What: "domain " + d.Hostname, Why: "a wildcard: Slipway routes one named host per environment; add the wildcard to the Ingress yourself"})
+			continue
+		}
 		custom = append(custom, d.Hostname)
 	}
 	if len(custom) == 0 {
@@ -327,6 +332,9 @@ func (m *Migration) config(h *Heroku, a *app.App) {
 			m.Config.Dropped = append(m.Config.Dropped, Dropped{What: k, Why: "set by the add-on " + svc + ", which stays on Heroku (see what to do)"})
 			continue
 		}
+		if h.AddonsFile == "" && addonLike.MatchString(k) {
+			m.Config.Notes = append(m.Config.Notes, Dropped{What: k, Why: "looks like an add-on's variable: imported as it is, so it still points at the resource on Heroku (with the add-ons export, add-ons' variables are left out and listed to do)"})
+		}
 		if note, ok := buildSetting(k); ok {
 			m.Config.Notes = append(m.Config.Notes, Dropped{What: k, Why: note})
 		}
@@ -348,6 +356,9 @@ func (m *Migration) config(h *Heroku, a *app.App) {
 		m.Todo = append(m.Todo, todo+")")
 	}
 }
+
+// addonLike matches the variables Heroku's data add-ons set (Postgres, Key-Value Store, Kafka).
+var addonLike = regexp.MustCompile(`^(DATABASE_URL|REDIS_URL|REDIS_TLS_URL|HEROKU_(POSTGRESQL|REDIS)_[A-Z0-9_]+_URL|KAFKA_[A-Z0-9_]+)$`)
 
 // herokuOnly says whether a config var only means something on Heroku, and why.
 func herokuOnly(k string) (string, bool) {
