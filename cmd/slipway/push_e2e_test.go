@@ -284,12 +284,9 @@ func TestPushToDeployOnRealNode(t *testing.T) {
 		}
 	})
 
-	// heroku__go-getting-started is not pushed here yet. Its Dockerfile builds FROM Heroku's
-	// own builder image, which the engine would pull from Docker Hub (traffic off this
-	// machine); Slipway leaves it unused, as Heroku does (heroku.yml build.languages), and
-	// generates one for Go 1.25 (TestBuildDockerfileAsHeroku, build's
-	// TestForAppHerokuGoGettingStarted). Pushing it needs that Go base image among the
-	// harness's and its modules from the Go module proxy.
+	// heroku__go-getting-started is not pushed here: TestImportHerokuAppsOnRealNode imports
+	// and deploys it unchanged (its Dockerfile, which builds only on Heroku's builders, left
+	// unused as Heroku does; the generated one built), and a push runs the same pipeline.
 
 	t.Run("server stopped mid-push", func(t *testing.T) {
 		// SIGTERM while a push releases: the release is cancelled and the previous one
