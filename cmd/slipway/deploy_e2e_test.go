@@ -73,7 +73,13 @@ func (c *cluster) command(ctx context.Context, dir string, args ...string) (*exe
 
 func (c *cluster) run(dir string, args ...string) result {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(c.t.Context(), 3*time.Minute)
+	return c.runFor(3*time.Minute, dir, args...)
+}
+
+// runFor is run with a deadline of d.
+func (c *cluster) runFor(d time.Duration, dir string, args ...string) result {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.t.Context(), d)
 	defer cancel()
 	cmd, o, e := c.command(ctx, dir, args...)
 	err := cmd.Run()

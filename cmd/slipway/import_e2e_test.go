@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"maps"
@@ -282,18 +281,7 @@ func TestImportHerokuAppsOnRealNode(t *testing.T) {
 	http5 := &http.Client{Timeout: 5 * time.Second}
 	slipway := func(dir string, args ...string) result {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
-		defer cancel()
-		cmd, o, e := c.command(ctx, dir, args...)
-		err := cmd.Run()
-		r := result{stdout: o.String(), stderr: e.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("run slipway %v: %v", args, err)
-		}
-		noStackTrace(t, r.stdout+r.stderr)
-		return r
+		return c.runFor(8*time.Minute, dir, args...)
 	}
 	ok := func(dir string, args ...string) result {
 		t.Helper()

@@ -1,12 +1,8 @@
 package app
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // InitManifest returns the slipway.yaml `slipway init` writes for a: the detected name,
@@ -31,18 +27,7 @@ func InitManifest(a *App) ([]byte, error) {
 		e := a.Environments[n]
 		m.Environments[n] = ManifestEnvironment{Namespace: e.Namespace, EnvFile: e.EnvFile, Context: e.Context, Domain: e.Domain}
 	}
-	var b bytes.Buffer
-	b.WriteString("# slipway.yaml: what only a platform knows about this app. Every field is optional;\n")
-	b.WriteString("# the README lists them all (healthcheck, size, resources, autoscale, domain, tls, …).\n")
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(m); err != nil {
-		return nil, fmt.Errorf("encode %s: %w", ManifestFile, err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return EncodeManifest(&m)
 }
 
 // DetectLanguages names the app's languages the way buildpacks detect them, the main one
