@@ -121,16 +121,16 @@ Its own diagnostics go to --log-file, never to the screen.`,
 	return c
 }
 
-// dashboardColours is the dashboard's colour profile: none with --no-color or NO_COLOR (attributes
-// such as reverse video stay), none on a dumb terminal, else the 16 ANSI colours, which
-// are all its styles use. Saying so spares bubbletea asking the terminal (a round trip of
-// about 20 ms inside tmux before the first screen).
+// dashboardColours is the dashboard's colour profile: no colours with --no-color, NO_COLOR
+// or a terminal without colours (TERM=dumb), but attributes kept (reverse video marks the
+// selected row and the current search match, bold and underline the rest); else the 16 ANSI
+// colours, which are all its styles use. Saying so spares bubbletea asking the terminal (a
+// round trip of about 20 ms inside tmux before the first screen).
 func dashboardColours(g *globals) colorprofile.Profile {
 	switch {
-	case g.noColor || g.streams.Getenv("NO_COLOR") != "":
-		return colorprofile.Ascii
-	case g.streams.Getenv("TERM") == "dumb":
-		return colorprofile.NoTTY
+	case g.noColor || g.streams.Getenv("NO_COLOR") != "", g.streams.Getenv("TERM") == "dumb":
+		// Not NoTTY, which drops the attributes too: the selection would not show.
+		return colorprofile.ASCII
 	}
 	return colorprofile.ANSI
 }
