@@ -57,14 +57,22 @@ type promotion struct {
 }
 
 // promotion reads what promoting src's deployed release into this environment deploys. It
-// reads src's release records and nothing else.
+// reads src's release records and nothing else. A promotion pinned to a release of src
+// that is no longer deployed there is refused here, before anything is copied or released;
+// the deploy runs the values read here, so a release of src made later is not promoted.
 func (m *Manager) promotion(src *Manager, po PromoteOptions) (*promotion, error) {
+	if po.FromRevision < 0 {
+		return nil, fmt.Errorf("promote from %s: revision %d: revisions start at 1", src.Environment, po.FromRevision)
+	}
 	from, err := src.current()
 	if err != nil {
 		return nil, err
 	}
 	if from == nil {
 		return nil, fmt.Errorf("nothing to promote: %w", src.notDeployed())
+	}
+	if po.FromRevision != 0 && from.Version != po.FromRevision {
+		return nil, &SourceMovedError{Environment: src.Environment, Pinned: po.FromRevision, Current: from.Version}
 	}
 	fv, err := valuesOf(from)
 	if err != nil {

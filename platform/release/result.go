@@ -45,6 +45,30 @@ type PromoteOptions struct {
 	Timeout time.Duration
 	// Force makes a release even when nothing changed.
 	Force bool
+	// FromRevision pins the promotion to the source environment's release it was previewed
+	// at: when another release is deployed there now, the promotion is refused (a
+	// *SourceMovedError) before anything changes. 0: not pinned (the source's deployed
+	// release, whichever it is).
+	FromRevision int
+}
+
+// SourceMovedError refuses a promotion pinned to a release of the source environment
+// (PromoteOptions.FromRevision) that is no longer the one deployed there: what was
+// previewed is not what would be promoted.
+type SourceMovedError struct {
+	// Environment is the source environment; Pinned the revision previewed, Current the
+	// one deployed there now.
+	Environment     string
+	Pinned, Current int
+}
+
+func (e *SourceMovedError) Error() string {
+	return fmt.Sprintf("%s is at v%d now, not v%d as previewed", e.Environment, e.Current, e.Pinned)
+}
+
+// Hint says what to do: look at what promoting the current release would change.
+func (e *SourceMovedError) Hint() string {
+	return fmt.Sprintf("preview again, to see what promoting v%d would change", e.Current)
 }
 
 // Result is what an operation that makes a release did.
