@@ -103,7 +103,9 @@ type histMsg struct {
 	err  error
 }
 
-// open reads both environments' histories when the app has both (only this app's).
+// open reads both environments' histories when the app has both (only this app's): each
+// one not read yet at its current release, nor being read. A read that failed is not a
+// read, so the next call (on the next change) makes it again.
 func (v *appView) open(m *Model) tea.Cmd {
 	if len(v.envs) != 2 {
 		return nil
@@ -141,12 +143,15 @@ func (v *appView) Update(m *Model, msg tea.Msg) tea.Cmd {
 		// Keep the histories current for the drift line.
 		return v.open(m)
 	case histMsg:
-		if msg.err != nil {
-			m.o.Log("history of %s in %s: %v", v.t.App, msg.env, msg.err)
-			return nil
-		}
 		if v.hist[msg.env].at != msg.at {
 			return nil // an older read; a newer one is on its way
+		}
+		if msg.err != nil {
+			// Not read: the next change (the connection coming back is one) reads again.
+			m.o.Log("history of %s in %s: %v", v.t.App, msg.env, msg.err)
+			delete(v.hist, msg.env)
+			v.drift = fmt.Sprintf("cannot read %s's history: %s", msg.env, strings.ReplaceAll(errorText(msg.err), "\n", " — "))
+			return nil
 		}
 		v.hist[msg.env] = histRead{at: msg.at, rels: msg.rels}
 		v.computeDrift()

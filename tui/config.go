@@ -25,6 +25,7 @@ type configView struct {
 	err      error
 	read     bool
 	at       string
+	rd       reads
 }
 
 var (
@@ -46,6 +47,7 @@ func (v *configView) SetSize(w, h int) { v.base.SetSize(w, h); v.tbl.SetSize(w, 
 // configMsg is a config read.
 type configMsg struct {
 	t   Target
+	id  int
 	cfg map[string]string
 	err error
 }
@@ -55,9 +57,10 @@ func (v *configView) open(m *Model) tea.Cmd {
 	if a, ok := m.envOf(t.App, t.Environment); ok {
 		v.at = releaseKey(a)
 	}
+	id := v.rd.start(m)
 	return func() tea.Msg {
 		cfg, err := b.Config(ctx, t)
-		return configMsg{t: t, cfg: cfg, err: err}
+		return configMsg{t: t, id: id, cfg: cfg, err: err}
 	}
 }
 
@@ -80,11 +83,12 @@ func (v *configView) rows() {
 func (v *configView) Update(m *Model, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case changedMsg:
-		if a, ok := m.envOf(v.t.App, v.t.Environment); ok && releaseKey(a) != v.at {
+		// A release made elsewhere changes the config; a read that failed is made again.
+		if a, ok := m.envOf(v.t.App, v.t.Environment); ok && releaseKey(a) != v.at || v.rd.retry() {
 			return v.open(m)
 		}
 	case configMsg:
-		if msg.t != v.t {
+		if msg.t != v.t || !v.rd.done(msg.id, msg.err) {
 			return nil
 		}
 		v.cfg, v.err, v.read = msg.cfg, msg.err, true

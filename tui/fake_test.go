@@ -3,6 +3,8 @@ package tui
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,7 +25,8 @@ const (
 	imgB = "localhost:5000/life@sha256:bbbbbbbbbbbb2222222222222222222222222222222222222222222222222222"
 )
 
-// fake is a Backend with fixed data; it records what it was asked to do.
+// fake is a Backend with fixed data; it records what it was asked to do. Tests change its
+// data under mu, then signal.
 type fake struct {
 	mu      sync.Mutex
 	changed chan struct{}
@@ -37,6 +40,8 @@ type fake struct {
 	scaled  []map[string]int
 	calls   []string
 	failSet error
+	// fail makes reads fail: "history ENV", "config".
+	fail map[string]error
 }
 
 func newFake() *fake {
@@ -78,6 +83,7 @@ func newFake() *fake {
 				{Revision: 1, Status: "superseded", Description: "Promote v1 from staging", Image: imgA, Version: "aaaaaaa1234", Updated: ago(27 * time.Hour)},
 			},
 		},
+		fail:   map[string]error{},
 		config: map[string]string{"DATABASE_URL": "postgres://secret@db/life", "FOO": "bar", "GREETING": "hi there"},
 		lines: []logs.Line{
 			{Time: ago(3 * time.Minute), Instance: "web.1", Process: "web", Text: "listening on :5000"},
@@ -95,19 +101,51 @@ func (f *fake) record(s string) {
 	f.mu.Unlock()
 }
 
+// signal says the data changed, as the watches do (coalesced: a signal not received yet
+// stands for this one too).
+func (f *fake) signal() {
+	select {
+	case f.changed <- struct{}{}:
+	default:
+	}
+}
+
+// setFail makes the read named op fail with err (nil: succeed).
+func (f *fake) setFail(op string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail[op] = err
+}
+
 func (f *fake) Changed() <-chan struct{} { return f.changed }
 func (f *fake) Conn() watch.Conn {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.conn
 }
-func (f *fake) Apps() []watch.AppEnv              { return f.apps }
+func (f *fake) Apps() []watch.AppEnv {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.apps)
+}
 func (f *fake) Processes(t Target) []kube.Process { return f.procs[t] }
 func (f *fake) Events(Target) []watch.Event       { return f.events }
 func (f *fake) History(_ context.Context, t Target) ([]release.Release, error) {
-	return f.hist[t.Environment], nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail["history "+t.Environment]; err != nil {
+		return nil, err
+	}
+	return slices.Clone(f.hist[t.Environment]), nil
 }
-func (f *fake) Config(context.Context, Target) (map[string]string, error) { return f.config, nil }
+func (f *fake) Config(context.Context, Target) (map[string]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail["config"]; err != nil {
+		return nil, err
+	}
+	return maps.Clone(f.config), nil
+}
 func (f *fake) Scale(_ context.Context, _ Target, counts map[string]int) error {
 	f.mu.Lock()
 	f.scaled = append(f.scaled, counts)

@@ -22,6 +22,7 @@ type releasesView struct {
 	read bool
 	// at is the current release the history was read at.
 	at string
+	rd reads
 }
 
 var keyRollback = key.NewBinding(key.WithKeys("enter", "R"), key.WithHelp("enter/R", "roll back to"))
@@ -40,6 +41,7 @@ func (v *releasesView) SetSize(w, h int) { v.base.SetSize(w, h); v.tbl.SetSize(w
 // releasesMsg is a history read.
 type releasesMsg struct {
 	t    Target
+	id   int
 	rels []release.Release
 	err  error
 }
@@ -49,9 +51,10 @@ func (v *releasesView) open(m *Model) tea.Cmd {
 	if a, ok := m.envOf(t.App, t.Environment); ok {
 		v.at = releaseKey(a)
 	}
+	id := v.rd.start(m)
 	return func() tea.Msg {
 		rels, err := b.History(ctx, t)
-		return releasesMsg{t: t, rels: rels, err: err}
+		return releasesMsg{t: t, id: id, rels: rels, err: err}
 	}
 }
 
@@ -72,12 +75,13 @@ func (v *releasesView) keys() []key.Binding { return []key.Binding{keyRollback} 
 func (v *releasesView) Update(m *Model, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case changedMsg:
-		// A release made elsewhere (the CLI, a push) shows up here.
-		if a, ok := m.envOf(v.t.App, v.t.Environment); ok && releaseKey(a) != v.at {
+		// A release made elsewhere (the CLI, a push) shows up here, and a read that failed
+		// (the API server unreachable) is made again.
+		if a, ok := m.envOf(v.t.App, v.t.Environment); ok && releaseKey(a) != v.at || v.rd.retry() {
 			return v.open(m)
 		}
 	case releasesMsg:
-		if msg.t != v.t {
+		if msg.t != v.t || !v.rd.done(msg.id, msg.err) {
 			return nil
 		}
 		v.rels, v.err, v.read = msg.rels, msg.err, true
@@ -120,7 +124,9 @@ func (v *releasesView) Update(m *Model, msg tea.Msg) tea.Cmd {
 
 // previewMsg is what an operation would change.
 type previewMsg struct {
-	kind   string
+	kind string
+	// id is the view's read, when the view numbers them (reads).
+	id     int
 	t      Target
 	to     int
 	change *release.Change

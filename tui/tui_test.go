@@ -233,3 +233,51 @@ func TestActionsReachTheBackend(t *testing.T) {
 		t.Errorf("calls %v, want one rollback", f.calls)
 	}
 }
+
+// unreachable is what a read says while the API server is down.
+var unreachable = &hintErr{msg: "cannot reach the Kubernetes API server at https://127.0.0.1:6443: connection refused", hint: "is the cluster running?"}
+
+// TestReadsAgainAfterAFailure checks that data a view reads when it opens (the histories of
+// the drift line, the releases, the config) is read again on the next change signal after
+// the read failed, without a new release, and shown.
+func TestReadsAgainAfterAFailure(t *testing.T) {
+	cases := []struct {
+		name string
+		// fail is the read that fails; keys open the view once the app view is ready (none:
+		// the app view itself, whose reads fail from the start).
+		fail     string
+		keys     []string
+		wantFail string
+		want     string
+	}{
+		{name: "drift line", fail: "history production", wantFail: "cannot read production's history: cannot reach the Kubernetes API server", want: "production is 2 releases behind staging"},
+		{name: "releases", fail: "history staging", keys: []string{"r"}, wantFail: "(?m)^  hint: is the cluster running", want: "Set config FOO"},
+		{name: "config", fail: "config", keys: []string{"c"}, wantFail: "(?m)^  hint: is the cluster running", want: "DATABASE_URL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake()
+			if tc.keys == nil {
+				f.setFail(tc.fail, unreachable)
+			}
+			d := drive(t, New(Options{Backend: f, Now: func() time.Time { return now }, Start: &stg}), 100, 30)
+			if tc.keys != nil {
+				d.wait(appReady)
+				f.setFail(tc.fail, unreachable)
+				d.send(tc.keys...)
+			}
+			d.wait(tc.wantFail)
+			// The API server answers again; nothing is read until the watches say so.
+			f.setFail(tc.fail, nil)
+			if s := d.screen(); !strings.Contains(s, "cannot reach") {
+				t.Errorf("the view read again before a change signal:\n%s", s)
+			}
+			f.signal()
+			if s := d.wait(tc.want); strings.Contains(s, "cannot reach") {
+				t.Errorf("the failure is still on screen:\n%s", s)
+			}
+			d.quit()
+		})
+	}
+}

@@ -43,6 +43,37 @@ func (b *base) capturing() bool           { return false }
 func (b *base) actionDone(*Model) tea.Cmd { return nil }
 func (b *base) close()                    {}
 
+// reads is the state of the read a view makes when it opens (a history, the config, a
+// preview): which read is the latest, whose answer is the one shown; whether it is in
+// flight; and whether it failed, in which case the view reads again on the next change
+// signal (the connection coming back is one), so an error does not stay on screen after
+// the API server answers again. Nothing is polled.
+type reads struct {
+	id      int
+	pending bool
+	failed  bool
+}
+
+// start numbers a new read (unique in the dashboard, so no answer to another view's read
+// is taken for this one's).
+func (r *reads) start(m *Model) int {
+	m.nextID++
+	r.id, r.pending = m.nextID, true
+	return r.id
+}
+
+// done takes the answer to read id, saying whether it is the latest (else it is dropped).
+func (r *reads) done(id int, err error) bool {
+	if id != r.id {
+		return false
+	}
+	r.pending, r.failed = false, err != nil
+	return true
+}
+
+// retry says the last read failed and none is in flight: read again.
+func (r *reads) retry() bool { return r.failed && !r.pending }
+
 // modal is a confirmation (y/n) or a one-line prompt over the current view.
 type modal struct {
 	lines  []string
