@@ -46,8 +46,10 @@ type Backend interface {
 	Rollback(ctx context.Context, t Target, to int, p progress.Func) (*release.Result, error)
 	// PreviewPromote says what promoting from's release into to would change.
 	PreviewPromote(ctx context.Context, from, to Target) (*release.Change, error)
-	// Promote deploys from's release into to, without a build.
-	Promote(ctx context.Context, from, to Target, p progress.Func) (*release.Result, error)
+	// Promote deploys from's release into to, without a build. fromRevision pins it to
+	// the release of from that was previewed: when another is deployed in from by then, it
+	// is refused (a *release.SourceMovedError) before anything changes. 0: not pinned.
+	Promote(ctx context.Context, from, to Target, fromRevision int, p progress.Func) (*release.Result, error)
 	// SetConfig and UnsetConfig change config vars, each a release.
 	SetConfig(ctx context.Context, t Target, vars map[string]string, p progress.Func) (*release.Result, error)
 	UnsetConfig(ctx context.Context, t Target, keys []string, p progress.Func) (*release.Result, error)

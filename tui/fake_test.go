@@ -2,7 +2,7 @@ package tui
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -23,6 +23,7 @@ func ago(d time.Duration) time.Time { return now.Add(-d) }
 const (
 	imgA = "localhost:5000/life@sha256:aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111"
 	imgB = "localhost:5000/life@sha256:bbbbbbbbbbbb2222222222222222222222222222222222222222222222222222"
+	imgC = "localhost:5000/life@sha256:cccccccccccc5555555555555555555555555555555555555555555555555555"
 )
 
 // fake is a Backend with fixed data; it records what it was asked to do. Tests change its
@@ -40,7 +41,7 @@ type fake struct {
 	scaled  []map[string]int
 	calls   []string
 	failSet error
-	// fail makes reads fail: "history ENV", "config".
+	// fail makes reads fail: "history ENV", "config", "preview promote".
 	fail map[string]error
 }
 
@@ -117,6 +118,26 @@ func (f *fake) setFail(op string, err error) {
 	f.fail[op] = err
 }
 
+// deployStaging makes staging's v5 (image imgC), as a push would while the dashboard runs.
+func (f *fake) deployStaging() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, a := range f.apps {
+		if a.App == "life" && a.Environment == "staging" {
+			f.apps[i].Revision, f.apps[i].Releases, f.apps[i].Image, f.apps[i].Source = 5, 5, imgC, "ccccccc9012"
+		}
+	}
+	old := f.hist["staging"]
+	old[0].Status = "superseded"
+	f.hist["staging"] = append([]release.Release{{Revision: 5, Status: "deployed", Description: "Deploy ccccccc", Image: imgC, Version: "ccccccc9012", Updated: ago(time.Minute)}}, old...)
+}
+
+func (f *fake) calledWith() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
 func (f *fake) Changed() <-chan struct{} { return f.changed }
 func (f *fake) Conn() watch.Conn {
 	f.mu.Lock()
@@ -168,12 +189,24 @@ func (f *fake) Rollback(_ context.Context, _ Target, to int, p progress.Func) (*
 	return &release.Result{Release: release.Release{Revision: 5, Description: "Rollback to v2", Image: imgA}}, nil
 }
 func (f *fake) PreviewPromote(context.Context, Target, Target) (*release.Change, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail["preview promote"]; err != nil {
+		return nil, err
+	}
 	cur, src := f.hist["production"][0], f.hist["staging"][0]
-	return &release.Change{From: &cur, Source: &src, ImageFrom: imgA, ImageTo: imgB, VersionFrom: "aaaaaaa1234", VersionTo: "bbbbbbb5678",
+	return &release.Change{From: &cur, Source: &src, ImageFrom: imgA, ImageTo: src.Image, VersionFrom: "aaaaaaa1234", VersionTo: src.Version,
 		TypesAdded: []string{"worker_beat"}, ConfigAdded: []string{"FOO"}, ConfigChanged: []string{"GREETING"}}, nil
 }
-func (f *fake) Promote(_ context.Context, _, _ Target, p progress.Func) (*release.Result, error) {
-	f.record("promote")
+func (f *fake) Promote(_ context.Context, _, _ Target, fromRevision int, p progress.Func) (*release.Result, error) {
+	f.record(fmt.Sprintf("promote v%d", fromRevision))
+	f.mu.Lock()
+	head := f.hist["staging"][0].Revision
+	f.mu.Unlock()
+	if fromRevision != 0 && fromRevision != head {
+		// As release.Manager.Promote refuses.
+		return nil, &release.SourceMovedError{Environment: "staging", Pinned: fromRevision, Current: head}
+	}
 	p.Send(progress.Event{Phase: progress.Release, Status: progress.Running, Message: "Releasing v3: Promote v4 from staging"})
 	return &release.Result{Release: release.Release{Revision: 3, Description: "Promote v4 from staging", Image: imgB}}, nil
 }
@@ -200,5 +233,3 @@ func (f *fake) Logs(ctx context.Context, _ Target, process string, lines func([]
 	<-ctx.Done()
 	return nil
 }
-
-var _ = errors.New

@@ -152,11 +152,12 @@ func (l *Live) PreviewPromote(ctx context.Context, from, to Target) (*release.Ch
 }
 
 // Promote implements Backend.
-func (l *Live) Promote(ctx context.Context, from, to Target, p progress.Func) (*release.Result, error) {
+func (l *Live) Promote(ctx context.Context, from, to Target, fromRevision int, p progress.Func) (*release.Result, error) {
 	dst, src, po, err := l.promotion(from, to, p)
 	if err != nil {
 		return nil, err
 	}
+	po.FromRevision = fromRevision
 	return dst.Promote(ctx, src, po)
 }
 

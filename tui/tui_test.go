@@ -238,8 +238,8 @@ func TestActionsReachTheBackend(t *testing.T) {
 var unreachable = &hintErr{msg: "cannot reach the Kubernetes API server at https://127.0.0.1:6443: connection refused", hint: "is the cluster running?"}
 
 // TestReadsAgainAfterAFailure checks that data a view reads when it opens (the histories of
-// the drift line, the releases, the config) is read again on the next change signal after
-// the read failed, without a new release, and shown.
+// the drift line, the releases, the config, a promotion's preview) is read again on the next
+// change signal after the read failed, without a new release, and shown.
 func TestReadsAgainAfterAFailure(t *testing.T) {
 	cases := []struct {
 		name string
@@ -253,6 +253,7 @@ func TestReadsAgainAfterAFailure(t *testing.T) {
 		{name: "drift line", fail: "history production", wantFail: "cannot read production's history: cannot reach the Kubernetes API server", want: "production is 2 releases behind staging"},
 		{name: "releases", fail: "history staging", keys: []string{"r"}, wantFail: "(?m)^  hint: is the cluster running", want: "Set config FOO"},
 		{name: "config", fail: "config", keys: []string{"c"}, wantFail: "(?m)^  hint: is the cluster running", want: "DATABASE_URL"},
+		{name: "promote preview", fail: "preview promote", keys: []string{"p"}, wantFail: "(?m)^  hint: is the cluster running", want: "Press enter to promote"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -278,6 +279,59 @@ func TestReadsAgainAfterAFailure(t *testing.T) {
 				t.Errorf("the failure is still on screen:\n%s", s)
 			}
 			d.quit()
+		})
+	}
+}
+
+// TestPromoteFollowsStaging checks that the promote view previews again when staging's
+// release changes, saying so, and that the promotion is pinned to the release previewed:
+// one confirmed before staging moved is refused, as the platform refuses it.
+func TestPromoteFollowsStaging(t *testing.T) {
+	cases := []struct {
+		name string
+		// confirmFirst opens the confirmation before staging moves, and confirms after.
+		confirmFirst bool
+		wantScreen   []string
+		wantCalls    string
+	}{
+		{name: "staging moves before the confirmation", wantScreen: []string{`✓ promote life from staging to production`},
+			wantCalls: "[promote v5]"},
+		{name: "staging moves during the confirmation", confirmFirst: true,
+			wantScreen: []string{`✗ promote life from staging to production failed`, `staging is at v5 now, not v4 as previewed`},
+			wantCalls:  "[promote v4]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake()
+			d := drive(t, New(Options{Backend: f, Now: func() time.Time { return now }, Start: &stg}), 100, 30)
+			d.wait(appReady)
+			d.send("p")
+			d.wait(`Promote life v4 from staging into production \(now v2\)`)
+			if tc.confirmFirst {
+				d.send("enter")
+				d.wait(`Promote life v4 from staging into production \(now v2\)\?`)
+			}
+			f.deployStaging()
+			f.signal()
+			if tc.confirmFirst {
+				d.send("y")
+			} else {
+				s := d.wait(`staging is at v5 \(deployed\) now: previewed again`)
+				if !strings.Contains(s, "Promote life v5 from staging into production (now v2)") || !strings.Contains(s, "life@cccccccccccc") {
+					t.Errorf("the preview is not of staging's v5:\n%s", s)
+				}
+				d.send("enter")
+				d.wait(`Promote life v5 from staging into production \(now v2\)\?`)
+				d.send("y")
+			}
+			for _, w := range tc.wantScreen {
+				d.wait(w)
+			}
+			d.quit()
+			if got := fmt.Sprint(f.calledWith()); got != tc.wantCalls {
+				t.Errorf("calls %s, want %s", got, tc.wantCalls)
+			}
 		})
 	}
 }
