@@ -429,17 +429,40 @@ func (m *Model) helpLines() []string {
 		})}
 	}
 	keys := m.top().keys()
-	global := []key.Binding{keyBack, keyJump, keyHelp, keyQuit}
+	global := []key.Binding{keyBack, keyJump}
 	if len(m.stack) == 1 {
-		global = []key.Binding{keyJump, keyHelp, keyQuit}
+		global = []key.Binding{keyJump}
 	}
 	if m.action != nil && m.action.done {
 		global = append([]key.Binding{keyClose}, global...)
 	}
+	// '?' (which lists the rest) and q are always on the line.
+	always := []key.Binding{keyHelp, keyQuit}
 	if m.fullHelp {
-		return strings.Split(m.help.FullHelpView([][]key.Binding{{keyUp, keyDown, keyTop, keyEnd, keyPgUp, keyPgDn}, keys, global}), "\n")
+		return strings.Split(m.help.FullHelpView([][]key.Binding{{keyUp, keyDown, keyTop, keyEnd, keyPgUp, keyPgDn}, keys, append(global, always...)}), "\n")
 	}
-	return []string{m.help.ShortHelpView(append(slices.Clone(keys), global...))}
+	return []string{m.shortHelp(append(slices.Clone(keys), global...), always)}
+}
+
+// shortHelp is keys then always on one line: the last keys are left out (for "…") where
+// they would leave always no room, so always is shown at any width it fits in.
+func (m *Model) shortHelp(keys, always []key.Binding) string {
+	h := m.help
+	h.SetWidth(0) // cut here: the help's own cut keeps an item when "…" does not fit
+	tail := h.ShortHelpView(always)
+	sep := h.Styles.ShortSeparator.Inline(true).Render(h.ShortSeparator)
+	more := " " + h.Styles.Ellipsis.Inline(true).Render(h.Ellipsis)
+	room := m.width - ansi.StringWidth(sep+tail)
+	for n := len(keys); n > 0; n-- {
+		head := h.ShortHelpView(keys[:n])
+		if n < len(keys) {
+			head += more
+		}
+		if ansi.StringWidth(head) <= room {
+			return head + sep + tail
+		}
+	}
+	return ansi.Truncate(tail, m.width, "…")
 }
 
 // fit cuts or pads s to exactly h lines of at most w cells.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
@@ -331,6 +332,58 @@ func TestPromoteFollowsStaging(t *testing.T) {
 			d.quit()
 			if got := fmt.Sprint(f.calledWith()); got != tc.wantCalls {
 				t.Errorf("calls %s, want %s", got, tc.wantCalls)
+			}
+		})
+	}
+}
+
+// TestHelpBarShowsAllKeys checks that every view's help bar ends with "? all keys" and
+// "q quit" at any width they fit in, the view's own keys giving way; modals and inputs,
+// where '?' is typed, not pressed, and the full help are left out.
+func TestHelpBarShowsAllKeys(t *testing.T) {
+	skip := map[string]bool{"apps-filter": true, "rollback-confirm": true, "scale-zero": true, "help": true}
+	for _, w := range []int{80, 100, 120, 140} {
+		for _, s := range screens {
+			if skip[s.name] {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s-%d", s.name, w), func(t *testing.T) {
+				t.Parallel()
+				lines := strings.Split(run(t, s, w, 30), "\n")
+				last := lines[len(lines)-1]
+				if !strings.HasSuffix(last, "? all keys • q quit") {
+					t.Errorf("the help bar at %d columns is %q: no \"? all keys • q quit\" at its end", w, last)
+				}
+				if cw := ansi.StringWidth(last); cw > w {
+					t.Errorf("the help bar is %d cells wide, more than %d: %q", cw, w, last)
+				}
+			})
+		}
+	}
+}
+
+// TestShortHelpCut checks the cut of the help bar at narrow widths: the view's keys give
+// way first, then "? all keys • q quit" is cut itself.
+func TestShortHelpCut(t *testing.T) {
+	keys := []key.Binding{keyPods, keyScaleUp, keyScaleTo, keyBounds}
+	cases := []struct {
+		name  string
+		width int
+		want  string
+	}{
+		{"every key fits", 120, "enter pods • +/- scale • = set count • b autoscale bounds • ? all keys • q quit"},
+		{"the last keys give way", 60, "enter pods • +/- scale • = set count … • ? all keys • q quit"},
+		{"one key and the cut", 36, "enter pods … • ? all keys • q quit"},
+		{"no key fits", 30, "? all keys • q quit"},
+		{"just fits", 19, "? all keys • q quit"},
+		{"narrower than what is always shown", 12, "? all keys …"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := New(Options{Backend: newFake()})
+			m.width = tc.width
+			if got := ansi.Strip(m.shortHelp(keys, []key.Binding{keyHelp, keyQuit})); got != tc.want {
+				t.Errorf("at %d columns: %q, want %q", tc.width, got, tc.want)
 			}
 		})
 	}
