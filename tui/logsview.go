@@ -105,7 +105,8 @@ func (v *logsView) add(ls []logs.Line) {
 	if over := len(v.lines) - v.max; over > 0 {
 		v.lines = append(v.lines[:0], v.lines[over:]...)
 		if v.match >= 0 {
-			v.match -= over
+			// A match dropped with the oldest lines is none: N looks from the oldest kept.
+			v.match = max(v.match-over, -1)
 		}
 	}
 	if v.paused || v.offset > 0 {
@@ -151,7 +152,12 @@ func (v *logsView) key(k tea.KeyPressMsg) tea.Cmd {
 	top := max(len(v.lines)-v.visible(), 0)
 	switch {
 	case key.Matches(k, keyPause):
-		v.paused = !v.paused
+		if v.paused {
+			// Resuming follows the newest lines again, as the status line says.
+			v.offset, v.paused = 0, false
+		} else {
+			v.paused = true
+		}
 	case key.Matches(k, keyUp):
 		v.offset = min(v.offset+1, top)
 	case key.Matches(k, keyDown):
@@ -268,7 +274,7 @@ func (v *logsView) status() string {
 	case v.paused:
 		state = "paused (space resumes)"
 	case v.offset > 0:
-		state = fmt.Sprintf("scrolled back %d lines (G follows)", v.offset)
+		state = fmt.Sprintf("scrolled back %d line%s (G follows)", v.offset, plural(v.offset))
 	}
 	s := fmt.Sprintf("%s · %d lines", state, len(v.lines))
 	if v.search != "" {

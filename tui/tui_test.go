@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/slipwayhq/slipway/platform/logs"
 )
 
 // updating says -update was given (the flag is teatest's golden package's).
@@ -40,6 +43,12 @@ func press(s string) tea.Msg {
 		return tea.KeyPressMsg{Code: tea.KeyDown}
 	case "space":
 		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
 	}
 	r := []rune(s)
 	return tea.KeyPressMsg{Code: r[0], Text: s}
@@ -387,4 +396,89 @@ func TestShortHelpCut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// logLines are n log lines, "line FROM" onwards.
+func logLines(from, n int) []logs.Line {
+	var out []logs.Line
+	for i := from; i < from+n; i++ {
+		out = append(out, logs.Line{Time: now, Instance: "web.1", Process: "web", Text: fmt.Sprintf("line %d", i)})
+	}
+	return out
+}
+
+// TestLogPane checks the log pane's following, pause, scroll-back and ring buffer: which
+// lines it shows (4 at a time) and what its status line says, after keys and new lines.
+func TestLogPane(t *testing.T) {
+	cases := []struct {
+		name string
+		max  int
+		// steps are keys, or "+N": N more lines arrive.
+		steps []string
+		// first and last are the texts of the lines shown; status is in the status line.
+		first, last, status string
+		// match is the current search match's text ("": none).
+		match string
+	}{
+		{name: "follows the newest", max: 100, steps: []string{"+10"}, first: "line 7", last: "line 10", status: "following life · 10 lines"},
+		{name: "pause holds the view", max: 100, steps: []string{"+10", "space", "+3"}, first: "line 7", last: "line 10", status: "paused (space resumes) · 13 lines"},
+		{name: "space resumes following", max: 100, steps: []string{"+10", "space", "+3", "space"}, first: "line 10", last: "line 13", status: "following life · 13 lines"},
+		{name: "scroll back a line", max: 100, steps: []string{"+10", "k"}, first: "line 6", last: "line 9", status: "scrolled back 1 line (G follows) · 10 lines"},
+		{name: "scrolled back, the view stays as lines come", max: 100, steps: []string{"+10", "up", "+5"}, first: "line 6", last: "line 9", status: "scrolled back 6 lines"},
+		{name: "page up", max: 100, steps: []string{"+10", "pgup"}, first: "line 3", last: "line 6", status: "scrolled back 4 lines"},
+		{name: "the top, and no further", max: 100, steps: []string{"+10", "g", "up", "pgup"}, first: "line 1", last: "line 4", status: "scrolled back 6 lines"},
+		{name: "G follows again", max: 100, steps: []string{"+10", "up", "up", "G", "+2"}, first: "line 9", last: "line 12", status: "following life · 12 lines"},
+		{name: "the ring buffer keeps the newest", max: 5, steps: []string{"+8"}, first: "line 5", last: "line 8", status: "following life · 5 lines"},
+		{name: "the ring buffer under a scrolled-back view", max: 6, steps: []string{"+6", "g", "+3"}, first: "line 4", last: "line 7", status: "scrolled back 2 lines (G follows) · 6 lines"},
+		{name: "search from the newest", max: 100, steps: []string{"+10", "/", "l", "i", "n", "e", "enter"}, first: "line 7", last: "line 10", status: "following life · 10 lines · /line", match: "line 10"},
+		{name: "a match dropped from the ring buffer", max: 5, steps: []string{"+5", "/", "l", "i", "n", "e", "enter", "n", "n", "n", "n", "+3", "N"},
+			first: "line 4", last: "line 7", status: "· 5 lines · /line", match: "line 4"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := New(Options{Backend: newFake()})
+			v := newLogsView(stg, "")
+			v.max = tc.max
+			v.SetSize(80, 5)
+			n := 1
+			for _, s := range tc.steps {
+				if c, ok := strings.CutPrefix(s, "+"); ok {
+					k, _ := strconv.Atoi(c)
+					v.add(logLines(n, k))
+					n += k
+					continue
+				}
+				v.Update(m, press(s))
+			}
+			lines := strings.Split(ansi.Strip(v.View()), "\n")
+			if len(lines) != 5 {
+				t.Fatalf("%d lines, want 4 and the status:\n%s", len(lines), strings.Join(lines, "\n"))
+			}
+			if !strings.HasSuffix(lines[0], "│ "+tc.first) || !strings.HasSuffix(lines[3], "│ "+tc.last) {
+				t.Errorf("shows %q to %q, want %q to %q", lines[0], lines[3], tc.first, tc.last)
+			}
+			if !strings.Contains(lines[4], tc.status) {
+				t.Errorf("status %q, want it to say %q", lines[4], tc.status)
+			}
+			match := ""
+			if v.match >= 0 && v.match < len(v.lines) {
+				match = v.lines[v.match].Text
+			}
+			if match != tc.match {
+				t.Errorf("the current match is %q, want %q", match, tc.match)
+			}
+		})
+	}
+}
+
+// TestLogLinesBound checks that Options.LogLines bounds the log pane of the dashboard.
+func TestLogLinesBound(t *testing.T) {
+	d := drive(t, New(Options{Backend: newFake(), Now: func() time.Time { return now }, Start: &stg, LogLines: 3}), 100, 30)
+	d.wait(appReady)
+	d.send("L")
+	s := d.wait(`· 3 lines`)
+	if strings.Contains(s, "listening on :5000") || !strings.Contains(s, "GET /slow") {
+		t.Errorf("the pane should keep the 3 newest of the 5 lines:\n%s", s)
+	}
+	d.quit()
 }
