@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -174,7 +175,11 @@ func (f *fake) Scale(_ context.Context, _ Target, counts map[string]int) error {
 	return nil
 }
 func (f *fake) Autoscale(_ context.Context, _ Target, o release.AutoscaleOptions, _ progress.Func) (*release.Result, error) {
-	f.record("autoscale")
+	if o.Off {
+		f.record(fmt.Sprintf("autoscale %s off", o.Type))
+	} else {
+		f.record(fmt.Sprintf("autoscale %s %d–%d @%d%%", o.Type, o.Min, o.Max, o.CPU))
+	}
 	return &release.Result{Release: release.Release{Revision: 5, Description: "Autoscale web", Image: imgB}}, nil
 }
 func (f *fake) PreviewRollback(_ context.Context, _ Target, to int) (*release.Change, error) {
@@ -218,14 +223,18 @@ func (e *hintErr) Error() string { return e.msg }
 func (e *hintErr) Hint() string  { return e.hint }
 
 func (f *fake) SetConfig(_ context.Context, _ Target, vars map[string]string, p progress.Func) (*release.Result, error) {
-	f.record("set")
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		kv = append(kv, k+"="+vars[k])
+	}
+	f.record("set " + strings.Join(kv, " "))
 	if f.failSet != nil {
 		return nil, f.failSet
 	}
 	return &release.Result{Release: release.Release{Revision: 5, Description: "Set config", Image: imgB}}, nil
 }
-func (f *fake) UnsetConfig(context.Context, Target, []string, progress.Func) (*release.Result, error) {
-	f.record("unset")
+func (f *fake) UnsetConfig(_ context.Context, _ Target, keys []string, _ progress.Func) (*release.Result, error) {
+	f.record("unset " + strings.Join(keys, " "))
 	return &release.Result{Release: release.Release{Revision: 5, Description: "Unset config", Image: imgB}}, nil
 }
 func (f *fake) Logs(ctx context.Context, _ Target, process string, lines func([]logs.Line)) error {

@@ -398,6 +398,59 @@ func TestShortHelpCut(t *testing.T) {
 	}
 }
 
+// TestEditsReachTheBackend checks that config set and unset, and autoscale bounds, reach
+// the backend with the keys, values and bounds typed, and that what is not one (no '=',
+// not a number) or is declined reaches nothing.
+func TestEditsReachTheBackend(t *testing.T) {
+	config := [2]string{"c", "DATABASE_URL"}
+	cases := []struct {
+		name  string
+		steps [][2]string
+		want  string
+	}{
+		{name: "config set", steps: [][2]string{config, {"s G R E E T I N G = h e l l o space w o r l d enter", "✓ set config GREETING"}},
+			want: "[set GREETING=hello world]"},
+		{name: "config set, a value with =", steps: [][2]string{config, {"s U R L = a = b enter", "✓ set config URL"}},
+			want: "[set URL=a=b]"},
+		{name: "config set, spaces around the name", steps: [][2]string{config, {"s space K space = v enter", "✓ set config K"}},
+			want: "[set K=v]"},
+		{name: "config set without =", steps: [][2]string{config, {"s F O O enter", "write it as KEY=VALUE"}},
+			want: "[]"},
+		{name: "config unset", steps: [][2]string{config, {"j u", `Unset FOO in life \(staging\)\?`}, {"y", "✓ unset config FOO"}},
+			want: "[unset FOO]"},
+		{name: "config unset declined", steps: [][2]string{config, {"j u", `Unset FOO in life \(staging\)\?`}, {"n", "DATABASE_URL"}},
+			want: "[]"},
+		{name: "autoscale bounds", steps: [][2]string{{"j b", "web autoscale: min max"}, {"ctrl+u 3 space 8 enter", "✓ autoscale web"}},
+			want: "[autoscale web 3–8 @70%]"},
+		{name: "autoscale bounds and CPU target", steps: [][2]string{{"j b", "web autoscale: min max"}, {"ctrl+u 3 space 8 space 5 0 enter", "✓ autoscale web"}},
+			want: "[autoscale web 3–8 @50%]"},
+		{name: "autoscale off", steps: [][2]string{{"j b", "web autoscale: min max"}, {"ctrl+u o f f enter", "✓ autoscale web"}},
+			want: "[autoscale web off]"},
+		{name: "autoscale a type that is not", steps: [][2]string{{"b", "clock autoscale: min max"}, {"1 space 4 enter", "✓ autoscale clock"}},
+			want: "[autoscale clock 1–4 @0%]"},
+		{name: "autoscale bounds not a number", steps: [][2]string{{"j b", "web autoscale: min max"}, {"ctrl+u x space 3 enter", `"x" is not a number`}},
+			want: "[]"},
+		{name: "autoscale one bound", steps: [][2]string{{"j b", "web autoscale: min max"}, {"ctrl+u 5 enter", "give min and max pods"}},
+			want: "[]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake()
+			d := drive(t, New(Options{Backend: f, Now: func() time.Time { return now }, Start: &stg}), 100, 30)
+			d.wait(appReady)
+			for _, step := range tc.steps {
+				d.send(strings.Fields(step[0])...)
+				d.wait(step[1])
+			}
+			d.quit()
+			if got := fmt.Sprint(f.calledWith()); got != tc.want {
+				t.Errorf("the backend was asked %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
 // logLines are n log lines, "line FROM" onwards.
 func logLines(from, n int) []logs.Line {
 	var out []logs.Line
