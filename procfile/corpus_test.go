@@ -39,7 +39,8 @@ func TestCorpus(t *testing.T) {
 	}
 	dup := filepath.Join("jessamynsmith__django-celery-example", "Procfile.at-756f213-duplicate-worker")
 	wantErr := map[string]string{
-		dup: ":4: process type \"worker\" declared twice (first on line 3)",
+		dup: ":4: process type \"worker\" declared twice (first on line 3)\n" +
+			"  hint: Heroku runs only the last one and ignores line 3: delete the line you do not want, or give it a name of its own",
 	}
 	reference := loadReference(t, dir)
 
@@ -83,6 +84,30 @@ func TestCorpus(t *testing.T) {
 	if reference != nil && compared == 0 {
 		t.Errorf("EXPECTED_PARSES.json names none of the corpus Procfiles")
 	}
+
+	// The duplicate's hint says what Heroku did with the file: check that against the
+	// reference, which kept the last worker line.
+	t.Run("duplicate worker: Heroku keeps the last", func(t *testing.T) {
+		data, err := os.ReadFile(filepath.Join(dir, dup))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(data), "\n")
+		_, last, _ := strings.Cut(lines[3], ": ")
+		ref, ok := reference[filepath.ToSlash(dup)]
+		if reference == nil || !ok {
+			t.Skip("no Heroku reference parse of " + dup)
+		}
+		var got []string
+		for _, e := range ref {
+			if e[0] == "worker" {
+				got = append(got, e[1])
+			}
+		}
+		if !slices.Equal(got, []string{last}) {
+			t.Errorf("Heroku's worker commands = %q, want only line 4's %q", got, last)
+		}
+	})
 
 	t.Run("graditude worker_beat", func(t *testing.T) {
 		path := filepath.Join(dir, "tvo25__graditude", "Procfile")

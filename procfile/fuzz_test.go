@@ -6,8 +6,8 @@ import (
 )
 
 // FuzzParse checks that Parse never panics and that whatever it accepts is usable:
-// every entry has a command, a valid Kubernetes name and a line after the previous
-// entry's, and no two entries share a Kubernetes name.
+// every warning is located, every entry has a command, a valid Kubernetes name and a
+// line after the previous entry's, and no two entries share a Kubernetes name.
 func FuzzParse(f *testing.F) {
 	for _, tc := range parseCases {
 		if len(tc.input) <= 4096 { // the fuzzer's mutator works best on small inputs
@@ -28,6 +28,11 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("badly formed error %#v", perr)
 			}
 			return
+		}
+		for _, w := range p.Warnings {
+			if w.File != "Procfile" || w.Line < 1 || w.Message == "" {
+				t.Errorf("badly formed warning %#v", w)
+			}
 		}
 		seen := map[string]bool{}
 		last := 0

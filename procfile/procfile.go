@@ -113,9 +113,11 @@ func Parse(r io.Reader, name string) (*Procfile, error) {
 	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
 		return nil, &Error{File: name, Msg: "file is UTF-16 encoded", Hint: "save it as UTF-8"}
 	}
-	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
-
 	p := &parser{out: &Procfile{File: name}, byKube: map[string]int{}}
+	if rest, ok := bytes.CutPrefix(data, []byte("\uFEFF")); ok {
+		data = rest
+		p.warn(1, "byte order mark (BOM) at the start of the file ignored; Heroku's Procfile buildpack refuses a file that starts with one: save it as UTF-8 without BOM")
+	}
 	for i, line := range strings.Split(string(data), "\n") {
 		if err := p.line(i+1, line); err != nil {
 			return nil, err
@@ -127,6 +129,7 @@ func Parse(r io.Reader, name string) (*Procfile, error) {
 type parser struct {
 	out    *Procfile
 	byKube map[string]int // KubeName -> index in out.Entries
+	cont   int            // the last line whose command ends with a backslash (0 for none)
 }
 
 func (p *parser) fail(line int, hint, format string, args ...any) error {
@@ -178,7 +181,7 @@ func (p *parser) line(n int, s string) error {
 			p.warn(n, "leading whitespace before process type %q ignored, as Heroku does; remove it so other tools read the line too", clip(name))
 			return p.entry(n, t)
 		}
-		return p.expected(n, s, "")
+		return p.expected(n, s, p.joinHint(n))
 	}
 	return p.entry(n, s)
 }
@@ -189,7 +192,7 @@ func (p *parser) entry(n int, s string) error {
 	name := strings.TrimRight(head, " \t")
 	switch {
 	case !found || strings.Contains(name, " "):
-		return p.expected(n, s, "")
+		return p.expected(n, s, p.joinHint(n))
 	case name == "":
 		return p.fail(n, "", "missing process type before ':'")
 	}
@@ -201,9 +204,11 @@ func (p *parser) entry(n int, s string) error {
 	if len(name) != len(head) {
 		return p.fail(n, "remove the space before ':'", "space between process type %q and ':'", name)
 	}
+	spaced := cmd != "" && (cmd[0] == ' ' || cmd[0] == '\t')
 	cmd = strings.Trim(cmd, " \t")
 	if cmd == "" {
-		return p.fail(n, "", "process type %q has no command", name)
+		return p.fail(n, "write the command on the same line, after ':'; a Procfile entry is one line",
+			"process type %q has no command", name)
 	}
 
 	kube := kubeName(name)
@@ -221,17 +226,28 @@ func (p *parser) entry(n int, s string) error {
 	if i, ok := p.byKube[kube]; ok {
 		first := p.out.Entries[i]
 		if first.Name == name {
-			return p.fail(n, "", "process type %q declared twice (first on line %d)", name, first.Line)
+			return p.fail(n, fmt.Sprintf("Heroku runs only the last one and ignores line %d: delete the line you do not want, or give it a name of its own", first.Line),
+				"process type %q declared twice (first on line %d)", name, first.Line)
 		}
-		return p.fail(n, "", "process type %q collides with %q on line %d: both are %q in Kubernetes",
-			name, first.Name, first.Line, kube)
+		return p.fail(n, "give one of them another name",
+			"process type %q collides with %q on line %d: both are %q in Kubernetes", name, first.Name, first.Line, kube)
 	}
 
+	if !spaced {
+		p.warn(n, "no space after ':' in process type %q; Heroku's classic stack ignores such a line: add a space", name)
+	}
 	if kube != name {
 		p.warn(n, "process type %q is named %q in Kubernetes", name, kube)
 	}
 	if kube == ReleaseType && name != ReleaseType {
 		p.warn(n, "process type %q is not the release phase: only %q in lowercase is", name, ReleaseType)
+	}
+	if quotedWords(cmd) {
+		p.warn(n, "the command of process type %q is one quoted word: the shell runs a program named %s; remove the quotes", name, clip(cmd))
+	}
+	if continued(cmd) {
+		p.cont = n
+		p.warn(n, "the command of process type %q ends with '\\', but a Procfile entry is one line: the next line does not continue it", name)
 	}
 	p.byKube[kube] = len(p.out.Entries)
 	p.out.Entries = append(p.out.Entries, Entry{Name: name, KubeName: kube, Command: cmd, Line: n})
@@ -246,6 +262,33 @@ func (p *parser) expected(n int, s, hint string) error {
 		}
 	}
 	return p.fail(n, hint, "expected \"name: command\", found %q", clip(s))
+}
+
+// joinHint is the hint for a line n that is not a process line, when the line before it
+// ended with a backslash and so was probably meant to continue onto it.
+func (p *parser) joinHint(n int) string {
+	if p.cont == 0 || p.cont != n-1 {
+		return ""
+	}
+	return fmt.Sprintf("a Procfile entry is one line, and a '\\' at the end of line %d does not continue it: join the two lines", p.cont)
+}
+
+// quotedWords reports whether cmd is a single quoted string holding a space or tab, as
+// in `web: "bundle exec puma"` (YAML-style quoting): the shell takes it as one word, the
+// name of a program to run.
+func quotedWords(cmd string) bool {
+	if len(cmd) < 3 || (cmd[0] != '"' && cmd[0] != '\'') || cmd[len(cmd)-1] != cmd[0] {
+		return false
+	}
+	inner := cmd[1 : len(cmd)-1]
+	return !strings.ContainsRune(inner, rune(cmd[0])) && strings.ContainsAny(inner, " \t")
+}
+
+// continued reports whether cmd ends with an odd number of backslashes, a shell line
+// continuation (an even number is escaped backslashes).
+func continued(cmd string) bool {
+	n := len(cmd) - len(strings.TrimRight(cmd, "\\"))
+	return n%2 == 1
 }
 
 // envLine reports whether s looks like an env file's NAME=value (or export NAME=value).

@@ -35,7 +35,13 @@ var parseCases = []parseCase{
 	// Format.
 	{name: "simple", input: "web: node server.js\n",
 		want: []Entry{e("web", "web", "node server.js", 1)}},
-	{name: "no space after colon", input: "web:node server.js\n",
+	{name: "no space after colon: Heroku's classic parser skips the line", input: "web:node server.js\n",
+		want: []Entry{e("web", "web", "node server.js", 1)},
+		warn: []string{noSpaceWarn(1, "web")}},
+	{name: "double colon", input: "web:: a\n",
+		want: []Entry{e("web", "web", ": a", 1)},
+		warn: []string{noSpaceWarn(1, "web")}},
+	{name: "tab after colon", input: "web:\tnode server.js\n",
 		want: []Entry{e("web", "web", "node server.js", 1)}},
 	{name: "spaces and tabs around command", input: "web:\t  node server.js \t\n",
 		want: []Entry{e("web", "web", "node server.js", 1)}},
@@ -64,9 +70,11 @@ var parseCases = []parseCase{
 	{name: "indented, not a process line", input: "  web : a\n",
 		err: "Procfile:1: expected \"name: command\", found \"  web : a\""},
 	{name: "indented duplicate", input: "web: a\n  web: b\n",
-		err: "Procfile:2: process type \"web\" declared twice (first on line 1)"},
-	{name: "indented continuation", input: "web:\n\tbundle exec puma\n",
-		err: "Procfile:1: process type \"web\" has no command"},
+		err: duplicateErr(2, "web", 1)},
+	{name: "YAML-style block", input: "web:\n\tbundle exec puma\n",
+		err: noCommandErr(1, "web")},
+	{name: "YAML-style block with a key", input: "web:\n  command: bundle exec puma\n",
+		err: noCommandErr(1, "web")},
 	{name: "indented text", input: "web: a\n\t--port 5000\n",
 		err: "Procfile:2: expected \"name: command\", found \"\\t--port 5000\""},
 	{name: "an env file line is not quoted (it may hold a secret)", input: "DATABASE_URL=postgres://u:hunter2@db/app\n",
@@ -78,11 +86,36 @@ var parseCases = []parseCase{
 	{name: "missing name", input: ": node server.js\n",
 		err: "Procfile:1: missing process type before ':'"},
 	{name: "empty command", input: "web: a\nworker:\n",
-		err: "Procfile:2: process type \"worker\" has no command"},
+		err: noCommandErr(2, "worker")},
 	{name: "whitespace-only command", input: "worker: \t  \n",
-		err: "Procfile:1: process type \"worker\" has no command"},
+		err: noCommandErr(1, "worker")},
 	{name: "duplicate type", input: "web: a\nworker: b\n\nworker: c\n",
-		err: "Procfile:4: process type \"worker\" declared twice (first on line 2)"},
+		err: duplicateErr(4, "worker", 2)},
+
+	// Quoting and continuation lines: kept verbatim, as Heroku does, with a warning.
+	{name: "YAML-style double-quoted command", input: "web: \"bundle exec puma\"\n",
+		want: []Entry{e("web", "web", "\"bundle exec puma\"", 1)},
+		warn: []string{"Procfile:1: the command of process type \"web\" is one quoted word: the shell runs a program named \"bundle exec puma\"; remove the quotes"}},
+	{name: "YAML-style single-quoted command", input: "worker: 'celery -A app worker'\n",
+		want: []Entry{e("worker", "worker", "'celery -A app worker'", 1)},
+		warn: []string{"Procfile:1: the command of process type \"worker\" is one quoted word: the shell runs a program named 'celery -A app worker'; remove the quotes"}},
+	{name: "quoted single word", input: "web: \"./server\"\n",
+		want: []Entry{e("web", "web", "\"./server\"", 1)}},
+	{name: "several quoted words", input: "web: \"./bin/my app\" \"--name=a b\"\n",
+		want: []Entry{e("web", "web", "\"./bin/my app\" \"--name=a b\"", 1)}},
+	{name: "quoted env prefix", input: "release: REDIS_URL='redis://' python manage.py migrate\n",
+		want: []Entry{e("release", "release", "REDIS_URL='redis://' python manage.py migrate", 1)}},
+	{name: "continuation onto an indented line", input: "web: bundle exec \\\n  puma -p $PORT\n",
+		err: "Procfile:2: expected \"name: command\", found \"  puma -p $PORT\"\n  hint: " + joinHint(1)},
+	{name: "continuation onto an unindented line", input: "# web\nweb: bundle exec \\\npuma -p $PORT\n",
+		err: "Procfile:3: expected \"name: command\", found \"puma -p $PORT\"\n  hint: " + joinHint(2)},
+	{name: "continuation before a process line", input: "web: bundle exec puma \\\nworker: b\n",
+		want: []Entry{e("web", "web", "bundle exec puma \\", 1), e("worker", "worker", "b", 2)},
+		warn: []string{"Procfile:1: the command of process type \"web\" ends with '\\', but a Procfile entry is one line: the next line does not continue it"}},
+	{name: "escaped backslash at the end", input: "web: echo \\\\\nworker: b\n",
+		want: []Entry{e("web", "web", "echo \\\\", 1), e("worker", "worker", "b", 2)}},
+	{name: "no continuation hint after a blank line", input: "web: a \\\n\n  b\n",
+		err: "Procfile:3: expected \"name: command\", found \"  b\""},
 
 	// Names and Kubernetes.
 	{name: "underscore renamed", input: "worker_beat: celery beat\n",
@@ -121,9 +154,9 @@ var parseCases = []parseCase{
 	{name: "tab inside name", input: "work\ter: a\n",
 		err: "Procfile:1: invalid character '\\t' in process type \"work\\ter\"\n  hint: process types may use only letters, digits, '-' and '_'"},
 	{name: "underscore collides with dash", input: "worker_beat: a\nweb: b\nworker-beat: c\n",
-		err: "Procfile:3: process type \"worker-beat\" collides with \"worker_beat\" on line 1: both are \"worker-beat\" in Kubernetes"},
+		err: "Procfile:3: process type \"worker-beat\" collides with \"worker_beat\" on line 1: both are \"worker-beat\" in Kubernetes\n  hint: give one of them another name"},
 	{name: "case collision", input: "Web: a\nweb: b\n",
-		err: "Procfile:2: process type \"web\" collides with \"Web\" on line 1: both are \"web\" in Kubernetes"},
+		err: "Procfile:2: process type \"web\" collides with \"Web\" on line 1: both are \"web\" in Kubernetes\n  hint: give one of them another name"},
 
 	// Comments and blank lines.
 	{name: "comments and blank lines", input: "# top\n\n   \n\t\n  # indented comment\n#web: old\nweb: a\n\n# end\n",
@@ -145,9 +178,11 @@ var parseCases = []parseCase{
 	{name: "CR in a comment", input: "# a\rb\nweb: a\n",
 		err: "Procfile:1: carriage return without a line feed at column 4\n  hint: save the file with LF or CRLF line endings; a CR alone (old Mac line endings) would glue lines together"},
 	{name: "UTF-8 BOM", input: "\uFEFFweb: a\n",
-		want: []Entry{e("web", "web", "a", 1)}},
+		want: []Entry{e("web", "web", "a", 1)},
+		warn: []string{bomWarn}},
 	{name: "UTF-8 BOM and CRLF", input: "\uFEFF# c\r\nweb: a\r\n",
-		want: []Entry{e("web", "web", "a", 2)}},
+		want: []Entry{e("web", "web", "a", 2)},
+		warn: []string{bomWarn}},
 	{name: "BOM not at start", input: "web: a\n\uFEFFworker: b\n",
 		err: "Procfile:2: invalid character '\\ufeff' in process type \"\\ufeffworker\"\n  hint: process types may use only letters, digits, '-' and '_'"},
 	{name: "UTF-16 BOM", input: "\xFF\xFEw\x00e\x00b\x00:\x00",
@@ -312,7 +347,7 @@ func TestParseFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := ParseFile(path)
-	if want := path + ":2: process type \"web\" declared twice (first on line 1)"; err == nil || err.Error() != want {
+	if want := path + duplicateErr(2, "web", 1)[len("Procfile"):]; err == nil || err.Error() != want {
 		t.Errorf("ParseFile(%s) error = %v, want %s", path, err, want)
 	}
 
@@ -355,6 +390,24 @@ func TestProcfileExample(t *testing.T) {
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("Procfile.example types = %q, want %q", got, want)
 	}
+}
+
+const bomWarn = "Procfile:1: byte order mark (BOM) at the start of the file ignored; Heroku's Procfile buildpack refuses a file that starts with one: save it as UTF-8 without BOM"
+
+func noSpaceWarn(line int, name string) string {
+	return fmt.Sprintf("Procfile:%d: no space after ':' in process type %q; Heroku's classic stack ignores such a line: add a space", line, name)
+}
+
+func noCommandErr(line int, name string) string {
+	return fmt.Sprintf("Procfile:%d: process type %q has no command\n  hint: write the command on the same line, after ':'; a Procfile entry is one line", line, name)
+}
+
+func duplicateErr(line int, name string, first int) string {
+	return fmt.Sprintf("Procfile:%d: process type %q declared twice (first on line %d)\n  hint: Heroku runs only the last one and ignores line %d: delete the line you do not want, or give it a name of its own", line, name, first, first)
+}
+
+func joinHint(line int) string {
+	return fmt.Sprintf("a Procfile entry is one line, and a '\\' at the end of line %d does not continue it: join the two lines", line)
 }
 
 func envLineErr(line int) string {

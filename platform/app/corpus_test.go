@@ -232,7 +232,8 @@ func TestCorpusProcfileVariants(t *testing.T) {
 		}
 	}
 	const dup = "jessamynsmith__django-celery-example/Procfile.at-756f213-duplicate-worker"
-	if want := `Procfile:4: process type "worker" declared twice (first on line 3)`; failed[dup] != want {
+	if want := `Procfile:4: process type "worker" declared twice (first on line 3)` +
+		"\n  hint: Heroku runs only the last one and ignores line 3: delete the line you do not want, or give it a name of its own"; failed[dup] != want {
 		t.Errorf("%s: expected %q, got %q", dup, want, failed[dup])
 	}
 	for rel := range failed {
