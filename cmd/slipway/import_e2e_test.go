@@ -226,6 +226,7 @@ func TestImportRefusals(t *testing.T) {
 		{"add-ons not JSON", []string{"--addons", bad("a.json", "[{\"name\": 3}]")}, "a.json:1:"},
 		{"a bad app name", []string{"--app", "Acme_Web"}, `app name "Acme_Web"`},
 		{"no such file", []string{"--domains", "missing.json"}, "missing.json"},
+		{"a registry that makes no repository", []string{"--registry", "Registry.Example.com:5000"}, "the slipway.yaml the import would write does not load: slipway.yaml:5: image.repository"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := run(t, dir, append([]string{"import", "heroku"}, tc.args...)...)

@@ -39,6 +39,9 @@ type Options struct {
 	// IgnoreManifest loads the app as if it had no slipway.yaml (to write a new one over
 	// one that does not parse).
 	IgnoreManifest bool
+	// Manifest, when not nil, is read as slipway.yaml in place of the file (to check a
+	// slipway.yaml before it is written).
+	Manifest []byte
 }
 
 // ProcfileFile is the Procfile's name.
@@ -58,7 +61,7 @@ func Load(dir string, opts Options) (*App, error) {
 
 	man, manRoot := &Manifest{}, (*yaml.Node)(nil)
 	if !opts.IgnoreManifest {
-		if man, manRoot, err = readManifest(a, dir); err != nil {
+		if man, manRoot, err = readManifest(a, dir, opts.Manifest); err != nil {
 			return nil, err
 		}
 	}
@@ -137,8 +140,11 @@ func readFileIfExists(dir, name string) (data []byte, ok bool, err error) {
 	return data, true, nil
 }
 
-func readManifest(a *App, dir string) (*Manifest, *yaml.Node, error) {
-	data, ok, err := readFileIfExists(dir, ManifestFile)
+func readManifest(a *App, dir string, given []byte) (*Manifest, *yaml.Node, error) {
+	data, ok, err := given, true, error(nil)
+	if given == nil {
+		data, ok, err = readFileIfExists(dir, ManifestFile)
+	}
 	if err != nil || !ok {
 		return &Manifest{}, nil, err
 	}

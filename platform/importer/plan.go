@@ -100,6 +100,10 @@ func (h *Heroku) Plan() (*Migration, error) {
 	if m.manifest, err = app.EncodeManifest(man); err != nil {
 		return nil, err
 	}
+	// What is written must load: a bad registry, say, is refused now, not by the next command.
+	if _, err := app.Load(h.Dir, app.Options{Manifest: m.manifest}); err != nil {
+		return nil, fmt.Errorf("the %s the import would write does not load: %w", app.ManifestFile, err)
+	}
 	m.plannedFiles(h.Dir, existing)
 	return m, nil
 }
