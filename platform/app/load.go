@@ -76,6 +76,7 @@ func Load(dir string, opts Options) (*App, error) {
 	if err := loadName(a, opts.Name, man, dir); err != nil {
 		return nil, err
 	}
+	warnAppJSONName(a, opts.Name, man, aj)
 	if err := loadProcesses(a, dir, hy); err != nil {
 		return nil, err
 	}
@@ -228,6 +229,19 @@ func loadName(a *App, override string, man *Manifest, dir string) error {
 		return fmt.Errorf("%s%w; set name: in %s", where, err, ManifestFile)
 	}
 	return nil
+}
+
+// warnAppJSONName tells an app named by its directory that app.json's name no longer
+// names it: before, an app.json "name" did, so an app deployed then runs under that name.
+func warnAppJSONName(a *App, override string, man *Manifest, aj *AppJSON) {
+	if override != "" || man.Name != "" || aj.Name == "" {
+		return
+	}
+	if old := Slug(aj.Name); old != "" && old != a.Name {
+		a.Warnings = append(a.Warnings, Warning{File: AppJSONFile, Message: fmt.Sprintf(
+			"name %q is the Deploy button's title, not the app's name: the app is %q, the directory's (Slipway before 2026-12 named it %q: to keep deploying to an app of that name, set name: %s in %s)",
+			aj.Name, a.Name, old, old, ManifestFile)})
+	}
 }
 
 func loadProcesses(a *App, dir string, hy *HerokuYML) error {

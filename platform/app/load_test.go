@@ -16,6 +16,7 @@ func TestLoadName(t *testing.T) {
 		opts    Options
 		want    string
 		wantErr string // the whole error text
+		warning string // the warning about app.json's name, "" for none
 	}{
 		{
 			name:    "slipway.yaml wins over app.json and the directory",
@@ -29,12 +30,20 @@ func TestLoadName(t *testing.T) {
 			dirName: "posthog",
 			files:   map[string]string{"app.json": `{"name": "PostHog - Product Analytics"}`},
 			want:    "posthog",
+			warning: `app.json: name "PostHog - Product Analytics" is the Deploy button's title, not the app's name: the app is "posthog", the directory's (Slipway before 2026-12 named it "posthog-product-analytics": to keep deploying to an app of that name, set name: posthog-product-analytics in slipway.yaml)`,
 		},
 		{
 			name:    "app.json's Deploy button title",
 			dirName: "go-getting-started",
 			files:   map[string]string{"app.json": `{"name": "Start on Heroku: Go"}`},
 			want:    "go-getting-started",
+			warning: `app.json: name "Start on Heroku: Go" is the Deploy button's title, not the app's name: the app is "go-getting-started", the directory's (Slipway before 2026-12 named it "start-on-heroku-go": to keep deploying to an app of that name, set name: start-on-heroku-go in slipway.yaml)`,
+		},
+		{
+			name:    "app.json's name that the directory's equals: no warning",
+			dirName: "shop",
+			files:   map[string]string{"app.json": `{"name": "Shop"}`},
+			want:    "shop",
 		},
 		{
 			name:    "the directory, slugified",
@@ -101,6 +110,18 @@ func TestLoadName(t *testing.T) {
 			checkErr(t, "Load", err)
 			wantString(t, "Name", a.Name, tc.want)
 			wantString(t, "Image.Repository (defaults to the name)", a.Image.Repository, tc.want)
+			var named []string
+			for _, w := range a.Warnings {
+				if strings.Contains(w.Message, "Deploy button") {
+					named = append(named, w.String())
+				}
+			}
+			switch {
+			case tc.warning == "" && len(named) > 0:
+				t.Errorf("unexpected warning %q", named)
+			case tc.warning != "" && (len(named) != 1 || named[0] != tc.warning):
+				t.Errorf("warnings %q, want %q", named, tc.warning)
+			}
 		})
 	}
 }
