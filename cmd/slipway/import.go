@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipwayhq/slipway/platform/app"
+	"github.com/slipwayhq/slipway/platform/env"
 	"github.com/slipwayhq/slipway/platform/importer"
 	"github.com/slipwayhq/slipway/platform/release"
 )
@@ -105,7 +106,8 @@ func runImportHeroku(c *cobra.Command, g *globals, o *importOptions, dir string)
 	}
 	ao := importer.ApplyOptions{Force: o.force, Timeout: o.timeout}
 	if g.env != "" && h.Config != nil {
-		t, err := g.importTarget(dir, m.App)
+		// The app's warnings are in the report already: not g.target, which prints them.
+		t, err := env.Open(env.Options{Dir: dir, App: m.App, Environment: g.env, NeedApp: true, Kubeconfig: g.kubeconfig, Context: g.context})
 		if err != nil {
 			ao.ClusterErr = err
 		} else {
@@ -127,14 +129,6 @@ func runImportHeroku(c *cobra.Command, g *globals, o *importOptions, dir string)
 		return &withHint{fmt.Errorf("%w; nothing was changed", applyErr), "run it again with --force to make these changes"}
 	}
 	return nil
-}
-
-// importTarget opens the import's environment for its config.
-func (g *globals) importTarget(dir, name string) (*target, error) {
-	saved := *g
-	defer func() { *g = saved }()
-	g.dir, g.app = dir, name
-	return g.target(g.env, true)
 }
 
 // readExports reads and parses each export named on the command line.
@@ -277,8 +271,8 @@ func writeMigration(w io.Writer, m *importer.Migration) {
 			}
 		}
 	}
-	for _, ch := range m.Changes {
-		if !m.Applied {
+	if !m.Applied {
+		for _, ch := range m.Changes {
 			p("would change: %s\n", ch)
 		}
 	}

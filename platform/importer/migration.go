@@ -52,6 +52,8 @@ type Migration struct {
 
 	values   map[string]string
 	manifest []byte
+	// envFile is the environment's env file, as the slipway.yaml to be written names it.
+	envFile string
 }
 
 // BuildChoice is how the image is built.
@@ -161,13 +163,10 @@ slipway deploy -e %s reads it (and later config set/unset in the cluster win ove
 // slipway.yaml and the ignore files. When something that exists would be replaced and
 // o.Force is false it changes nothing and returns ErrWouldChange.
 func (m *Migration) Apply(ctx context.Context, dir string, o ApplyOptions) error {
-	a, err := app.Load(dir, app.Options{Name: m.App})
-	if err != nil {
-		return err
-	}
 	var current map[string]string
 	if len(m.values) > 0 {
-		current, err = m.configTarget(ctx, a, dir, o)
+		var err error
+		current, err = m.configTarget(ctx, dir, o)
 		if err != nil {
 			return err
 		}
@@ -215,11 +214,7 @@ func (m *Migration) Apply(ctx context.Context, dir string, o ApplyOptions) error
 }
 
 // configTarget decides where the values go and returns what is there now.
-func (m *Migration) configTarget(ctx context.Context, a *app.App, dir string, o ApplyOptions) (map[string]string, error) {
-	envFile := ".env." + m.Environment
-	if e, ok := a.Environments[m.Environment]; ok {
-		envFile = e.EnvFile
-	}
+func (m *Migration) configTarget(ctx context.Context, dir string, o ApplyOptions) (map[string]string, error) {
 	if o.Cluster != nil {
 		cur, err := o.Cluster.Config(ctx)
 		var nd *release.NotDeployedError
@@ -235,8 +230,8 @@ func (m *Migration) configTarget(ctx context.Context, a *app.App, dir string, o 
 	} else if o.ClusterErr != nil {
 		m.Config.Reason = "the cluster could not be reached: " + o.ClusterErr.Error()
 	}
-	m.Config.Destination, m.Config.Target = "file", envFile
-	return m.configFile(dir, envFile)
+	m.Config.Destination, m.Config.Target = "file", m.envFile
+	return m.configFile(dir, m.envFile)
 }
 
 // configFile plans the environment's config file: what it holds now, merged with the
@@ -259,13 +254,17 @@ func (m *Migration) configFile(dir, name string) (map[string]string, error) {
 	f := FileChange{Path: name, State: "create", Mode: "0600", data: data, perm: 0o600}
 	if found {
 		f.State = "update"
-		if equalVars(cur, merged) {
+		if maps.Equal(cur, merged) {
 			f.State = "unchanged"
 		}
 	}
 	m.Files = append([]FileChange{f}, m.Files...)
 	for _, ig := range []string{".gitignore", ".dockerignore"} {
-		if fc, ok := ignoreFile(dir, ig, name); ok {
+		fc, ok, err := ignoreFile(dir, ig, name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			m.Files = append(m.Files, fc)
 		}
 	}
@@ -289,10 +288,8 @@ func (m *Migration) configChanges(current map[string]string) {
 	}
 }
 
-func equalVars(a, b map[string]string) bool { return maps.Equal(a, b) }
-
 // plannedFiles adds slipway.yaml to the files, with what differs from the existing one.
-func (m *Migration) plannedFiles(dir string, existing []byte) {
+func (m *Migration) plannedFiles(existing []byte) {
 	f := FileChange{Path: app.ManifestFile, State: "create", Mode: "0644", data: m.manifest, perm: 0o644}
 	if existing != nil {
 		f.State = "unchanged"
@@ -304,16 +301,20 @@ func (m *Migration) plannedFiles(dir string, existing []byte) {
 	m.Files = append(m.Files, f)
 }
 
-// ignoreFile plans adding name to an ignore file, when it is not listed yet.
-func ignoreFile(dir, ignore, name string) (FileChange, bool) {
+// ignoreFile plans adding name to an ignore file, when it is not listed yet. An ignore file
+// that cannot be read is an error: it is never replaced unread.
+func ignoreFile(dir, ignore, name string) (FileChange, bool, error) {
 	data, err := app.ReadAppFile(dir, ignore)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		data = nil
+	case err != nil:
+		return FileChange{}, false, err
 	}
 	for _, l := range strings.Split(string(data), "\n") {
 		l = strings.TrimSpace(l)
 		if l == name || l == "/"+name {
-			return FileChange{}, false
+			return FileChange{}, false, nil
 		}
 	}
 	state := "create"
@@ -324,7 +325,7 @@ func ignoreFile(dir, ignore, name string) (FileChange, bool) {
 		}
 	}
 	out := append(slices.Clone(data), []byte("# config vars imported from Heroku (secrets)\n/"+name+"\n")...)
-	return FileChange{Path: ignore, State: state, Mode: "0644", data: out, perm: 0o644}, true
+	return FileChange{Path: ignore, State: state, Mode: "0644", data: out, perm: 0o644}, true, nil
 }
 
 // lineDiff returns the lines removed from a ("-") and added in b ("+"), in order, from a

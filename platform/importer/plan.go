@@ -90,9 +90,7 @@ func (h *Heroku) Plan() (*Migration, error) {
 		m.Todo = append(m.Todo, "name the registry the image is pushed to and pulled from: image.repository in "+app.ManifestFile+" (HOST/"+m.App+")")
 	}
 	m.build(a, man)
-	if err := m.formation(h, a, man); err != nil {
-		return nil, err
-	}
+	m.formation(h, a, man)
 	m.domains(h, man)
 	m.config(h, a)
 	m.addons(h)
@@ -101,10 +99,15 @@ func (h *Heroku) Plan() (*Migration, error) {
 		return nil, err
 	}
 	// What is written must load: a bad registry, say, is refused now, not by the next command.
-	if _, err := app.Load(h.Dir, app.Options{Manifest: m.manifest}); err != nil {
+	after, err := app.Load(h.Dir, app.Options{Manifest: m.manifest})
+	if err != nil {
 		return nil, fmt.Errorf("the %s the import would write does not load: %w", app.ManifestFile, err)
 	}
-	m.plannedFiles(h.Dir, existing)
+	m.envFile = ".env." + env
+	if e, ok := after.Environments[env]; ok {
+		m.envFile = e.EnvFile
+	}
+	m.plannedFiles(existing)
 	return m, nil
 }
 
@@ -216,7 +219,7 @@ func (m *Migration) build(a *app.App, man *app.Manifest) {
 }
 
 // formation maps Heroku's quantities and dyno sizes onto the process types.
-func (m *Migration) formation(h *Heroku, a *app.App, man *app.Manifest) error {
+func (m *Migration) formation(h *Heroku, a *app.App, man *app.Manifest) {
 	byType := map[string]Formation{}
 	for _, f := range h.Formation {
 		byType[f.Type] = f
@@ -272,7 +275,6 @@ func (m *Migration) formation(h *Heroku, a *app.App, man *app.Manifest) error {
 			delete(man.Processes, k)
 		}
 	}
-	return nil
 }
 
 func describeResources(r app.Resources) string {

@@ -248,6 +248,32 @@ func TestApplyConfig(t *testing.T) {
 	})
 }
 
+func TestApplyNeverReplacesAnIgnoreFileUnread(t *testing.T) {
+	dir := writeRepo(t, "app", map[string]string{"Procfile": "web: ./web\n"})
+	outside := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.WriteFile(outside, []byte("keep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, ".gitignore")); err != nil {
+		t.Fatal(err)
+	}
+	m, err := (&Heroku{Dir: dir, AppName: "acme", Config: mustConfig(t, "A=1\n")}).Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Apply(t.Context(), dir, ApplyOptions{}); err == nil || m.Applied {
+		t.Fatalf("a .gitignore that is a symlink: %v, applied %v", err, m.Applied)
+	}
+	for _, f := range []string{".env.production", app.ManifestFile, ".dockerignore"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s written", f)
+		}
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "keep\n" {
+		t.Errorf("the symlink's target changed: %q", b)
+	}
+}
+
 func TestLineDiff(t *testing.T) {
 	got := lineDiff("a\nb\nc\n", "a\nB\nc\nd\n")
 	if want := []string{"-b", "+B", "+d"}; !slices.Equal(got, want) {
