@@ -122,6 +122,7 @@ func awaitFor(t *testing.T, s *Source, d time.Duration, what string, cond func()
 	for !cond() {
 		select {
 		case <-s.Changed():
+		case <-time.After(100 * time.Millisecond): // a condition no signal reports (an informer's HasSynced)
 		case <-deadline:
 			t.Fatalf("timed out after %s waiting for %s", d, what)
 		}

@@ -55,9 +55,11 @@ func TestSourceOnAPIServer(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	s.Start(runCtx)
-	awaitFor(t, s, 30*time.Second, "the first sync and life's pods ready", func() bool {
+	// Conn.Synced covers the core informers; the events informer asked for above lists on its
+	// own, so the idle window below starts once it has too (it once listed inside that window).
+	awaitFor(t, s, 30*time.Second, "the first sync, the events' first list and life's pods ready", func() bool {
 		a := s.Apps()
-		return s.Conn().Synced && len(a) == 1 && a[0].State == StateDeployed && a[0].Ready == 3
+		return s.Conn().Synced && s.eventsInformer(ns).HasSynced() && len(a) == 1 && a[0].State == StateDeployed && a[0].Ready == 3
 	})
 	if c := s.Conn(); !c.Connected || c.Err != "" {
 		t.Errorf("Conn = %+v", c)
